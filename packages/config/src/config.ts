@@ -1,0 +1,99 @@
+/**
+ * Herald's configuration: environment variables only, read once at start, every problem reported
+ * together in one readable error.
+ */
+export interface Config {
+  /** Unset in the all-in-one `npm start`, which then runs an embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  host: string;
+  port: number;
+  adminKey: string | undefined;
+  /** 32 bytes. */
+  encryptionKey: Buffer | undefined;
+  allowedCidrs: string;
+  /** Multiplies every retry delay: 0.001 turns 3 minutes into 180 ms, for tests and demos. */
+  retryTimeScale: number;
+  logLevel: string;
+  signatureHeader: string;
+  /** `2xx`: any 2xx counts as delivered; `200`: only 200 does (BizFlex). */
+  successStatus: "2xx" | "200";
+  disableAfterHours: number;
+  maxPayloadBytes: number;
+  retentionDays: number;
+  /** Attempts in flight to one endpoint, across every dispatcher. */
+  endpointConcurrency: number;
+  /** Attempts in flight in one dispatcher process. */
+  dispatcherConcurrency: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const number = (name: string, fallback: number, check: (n: number) => boolean, rule: string): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || !check(value)) problems.push(`${name}: must be ${rule}, got "${raw}"`);
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number) =>
+    number(name, fallback, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push("DATABASE_URL: must be a postgres:// connection URL");
+  }
+  const adminKey = env.HERALD_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 16) problems.push("HERALD_ADMIN_KEY: must be at least 16 characters");
+  const encryptionKey = parseKey(env.HERALD_ENCRYPTION_KEY, problems);
+  const successStatus = (env.HERALD_SUCCESS_STATUS || "2xx") as Config["successStatus"];
+  if (successStatus !== "2xx" && successStatus !== "200") problems.push('HERALD_SUCCESS_STATUS: must be "2xx" or "200"');
+  const signatureHeader = env.HERALD_SIGNATURE_HEADER || "x-signature";
+  if (!/^[a-z0-9-]+$/i.test(signatureHeader)) problems.push("HERALD_SIGNATURE_HEADER: must be a header name");
+  const logLevel = env.LOG_LEVEL || "info";
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    problems.push("LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent");
+  }
+
+  const config: Config = {
+    databaseUrl,
+    host: env.HOST || "127.0.0.1",
+    port: integer("PORT", 8080, 0, 65535),
+    adminKey,
+    encryptionKey,
+    allowedCidrs: env.HERALD_ALLOWED_CIDRS ?? "",
+    retryTimeScale: number("HERALD_RETRY_TIME_SCALE", 1, (n) => n > 0 && n <= 1, "a number above 0 and at most 1"),
+    logLevel,
+    signatureHeader: signatureHeader.toLowerCase(),
+    successStatus,
+    disableAfterHours: number("HERALD_DISABLE_AFTER_HOURS", 120, (n) => n > 0, "a positive number of hours"),
+    maxPayloadBytes: integer("HERALD_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+    retentionDays: number("HERALD_RETENTION_DAYS", 30, (n) => n > 0, "a positive number of days"),
+    endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
+    dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
+  };
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
+  return config;
+}
+
+/** 32 bytes, as 64 hex characters or base64. */
+function parseKey(raw: string | undefined, problems: string[]): Buffer | undefined {
+  if (!raw) return undefined;
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
+  if (key.length !== 32) {
+    problems.push("HERALD_ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)");
+  }
+  return key;
+}
+
+/** The settings a process that serves traffic cannot run without, when no embedded mode fills them. */
+export function requireSettings(config: Config, names: ("databaseUrl" | "adminKey" | "encryptionKey")[]): void {
+  const envNames = { databaseUrl: "DATABASE_URL", adminKey: "HERALD_ADMIN_KEY", encryptionKey: "HERALD_ENCRYPTION_KEY" };
+  const missing = names.filter((name) => config[name] === undefined).map((name) => envNames[name]);
+  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${missing.join(", ")}: required`);
+}

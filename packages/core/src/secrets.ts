@@ -1,0 +1,31 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+
+/**
+ * Endpoint secrets at rest: AES-256-GCM under the deployment's key, stored as
+ * `v1.<iv>.<tag>.<ciphertext>` in base64url so a future key rotation can tell boxes apart.
+ */
+export function sealSecret(key: Buffer, plain: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const sealed = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+  return ["v1", iv, cipher.getAuthTag(), sealed].map((part) => (typeof part === "string" ? part : part.toString("base64url"))).join(".");
+}
+
+export function openSecret(key: Buffer, box: string): string {
+  const [version, iv, tag, sealed] = box.split(".");
+  if (version !== "v1" || !iv || !tag || !sealed) throw new Error("not a sealed secret");
+  const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+  decipher.setAuthTag(Buffer.from(tag, "base64url"));
+  return Buffer.concat([decipher.update(Buffer.from(sealed, "base64url")), decipher.final()]).toString("utf8");
+}
+
+export type KeyMode = "live" | "test";
+
+/** A merchant API key: `hk_<mode>_` and 32 random base62-ish characters. Only its hash is stored. */
+export function generateApiKey(mode: KeyMode): string {
+  return `hk_${mode}_${randomBytes(24).toString("base64url")}`;
+}
+
+export function hashApiKey(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}

@@ -1,0 +1,93 @@
+import { createHmac, randomBytes } from "node:crypto";
+
+/**
+ * How a delivery is signed.
+ * - `standard`: Standard Webhooks v1, `webhook-signature: v1,<base64 HMAC-SHA256>` over
+ *   `{id}.{timestamp}.{body}`, keyed by the base64 part of a `whsec_` secret.
+ * - `hmac-sha256-hex` / `hmac-sha512-hex`: the hex HMAC of the raw body alone, keyed by the secret
+ *   string exactly as shown to the merchant, as the PayFlow, "Webhook" and Startbutton seeds verify it.
+ */
+export const signatureSchemes = ["standard", "hmac-sha256-hex", "hmac-sha512-hex"] as const;
+export type SignatureScheme = (typeof signatureSchemes)[number];
+
+const standardPrefix = "whsec_";
+
+export function generateSecret(scheme: SignatureScheme): string {
+  return scheme === "standard"
+    ? `${standardPrefix}${randomBytes(32).toString("base64")}`
+    : randomBytes(32).toString("hex");
+}
+
+/** Whether a secret a merchant supplies can sign with `scheme`. */
+export function isValidSecret(scheme: SignatureScheme, secret: string): boolean {
+  if (scheme !== "standard") return /^[\x21-\x7e]{16,128}$/.test(secret);
+  if (!secret.startsWith(standardPrefix)) return false;
+  const base64 = secret.slice(standardPrefix.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return false;
+  const length = Buffer.from(base64, "base64").length;
+  return length >= 24 && length <= 64;
+}
+
+export interface SignInput {
+  scheme: SignatureScheme;
+  /** Every secret that signs now, newest first: more than one during a rotation's grace period. */
+  secrets: readonly string[];
+  id: string;
+  /** Unix seconds of this attempt. */
+  timestamp: number;
+  body: string;
+  /** The header the two hex schemes use. */
+  hexHeader: string;
+}
+
+/**
+ * The signature header of one attempt. Each valid secret adds one signature, space-separated for
+ * Standard Webhooks (its verifiers accept any of them) and comma-separated for the hex schemes.
+ */
+export function signatureHeader(input: SignInput): [name: string, value: string] {
+  if (input.scheme === "standard") {
+    const content = `${input.id}.${input.timestamp}.${input.body}`;
+    const signatures = input.secrets.map((secret) => {
+      const key = Buffer.from(secret.slice(standardPrefix.length), "base64");
+      return `v1,${createHmac("sha256", key).update(content).digest("base64")}`;
+    });
+    return ["webhook-signature", signatures.join(" ")];
+  }
+  const algorithm = input.scheme === "hmac-sha256-hex" ? "sha256" : "sha512";
+  const signatures = input.secrets.map((secret) => createHmac(algorithm, secret).update(input.body).digest("hex"));
+  return [input.hexHeader, signatures.join(",")];
+}
+
+/** Headers a merchant's custom headers may not set: the ones that make a delivery what it is. */
+export function isReservedHeader(name: string, hexHeader: string): boolean {
+  const lower = name.toLowerCase();
+  return (
+    lower === hexHeader.toLowerCase() ||
+    lower.startsWith("webhook-") ||
+    ["content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding", "te", "upgrade"].includes(
+      lower,
+    )
+  );
+}
+
+export interface DeliveryHeadersInput extends SignInput {
+  userAgent: string;
+  custom?: Record<string, string>;
+}
+
+/** Every header of one attempt's POST. */
+export function deliveryHeaders(input: DeliveryHeadersInput): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.custom ?? {})) {
+    if (!isReservedHeader(name, input.hexHeader)) headers[name.toLowerCase()] = value;
+  }
+  const [signatureName, signature] = signatureHeader(input);
+  return {
+    ...headers,
+    "content-type": "application/json",
+    "user-agent": input.userAgent,
+    "webhook-id": input.id,
+    "webhook-timestamp": String(input.timestamp),
+    [signatureName]: signature,
+  };
+}

@@ -1,0 +1,33 @@
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import type { Database } from "./schema.ts";
+
+// Counts and sums come back as strings by default; ours stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+
+export type Db = Kysely<Database>;
+
+export interface Connection {
+  pool: pg.Pool;
+  db: Db;
+  close(): Promise<void>;
+}
+
+/**
+ * One pool per process. A short connection timeout makes the API answer 503 while Postgres is down
+ * instead of hanging; queries that run too long are cut by the server.
+ */
+export function connect(url: string, options: { max?: number; applicationName?: string } = {}): Connection {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 20,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 30_000,
+    application_name: options.applicationName ?? "herald",
+  });
+  // An idle client whose server went away emits here; the pool replaces it on next use.
+  pool.on("error", () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { pool, db, close: () => db.destroy() };
+}

@@ -1,0 +1,11 @@
+export * from "./connect.ts";
+export * from "./embedded.ts";
+export * from "./migrate.ts";
+export * from "./queries/api-keys.ts";
+export * from "./queries/deliveries.ts";
+export * from "./queries/endpoints.ts";
+export * from "./queries/events.ts";
+export * from "./queries/merchants.ts";
+export type { Page, PageRequest } from "./queries/page.ts";
+export * from "./queue.ts";
+export type * from "./schema.ts";

@@ -1,0 +1,46 @@
+import { generateApiKey, hashApiKey, type KeyMode, newId } from "@herald/core";
+import type { Db } from "../connect.ts";
+
+export async function createApiKey(db: Db, merchantId: string, mode: KeyMode) {
+  const key = generateApiKey(mode);
+  const row = await db
+    .insertInto("api_keys")
+    .values({
+      id: newId("apiKey"),
+      merchant_id: merchantId,
+      mode,
+      key_hash: hashApiKey(key),
+      prefix: key.slice(0, `hk_${mode}_`.length),
+      last4: key.slice(-4),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { row, key };
+}
+
+export function listApiKeys(db: Db, merchantId: string) {
+  return db.selectFrom("api_keys").selectAll().where("merchant_id", "=", merchantId).orderBy("id", "desc").execute();
+}
+
+export async function revokeApiKey(db: Db, merchantId: string, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable("api_keys")
+    .set({ revoked_at: new Date() })
+    .where("id", "=", id)
+    .where("merchant_id", "=", merchantId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** The live key a request presents, with its merchant; nothing for an unknown or revoked key. */
+export function findApiKey(db: Db, key: string) {
+  return db
+    .selectFrom("api_keys")
+    .innerJoin("merchants", "merchants.id", "api_keys.merchant_id")
+    .select(["api_keys.id", "api_keys.merchant_id", "api_keys.mode"])
+    .where("api_keys.key_hash", "=", hashApiKey(key))
+    .where("api_keys.revoked_at", "is", null)
+    .where("merchants.deleted_at", "is", null)
+    .executeTakeFirst();
+}

@@ -1,0 +1,190 @@
+import { sql } from "kysely";
+import type { Db } from "../connect.ts";
+import type { DeliveryStatus, Mode } from "../schema.ts";
+import { type PageRequest, page } from "./page.ts";
+
+export interface DeliveryFilter {
+  merchantId: string;
+  mode?: Mode | undefined;
+  endpointId?: string | undefined;
+  eventId?: string | undefined;
+  eventType?: string | undefined;
+  status?: DeliveryStatus | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
+function deliveriesQuery(db: Db, filter: DeliveryFilter) {
+  let query = db.selectFrom("deliveries").selectAll().where("merchant_id", "=", filter.merchantId);
+  if (filter.mode) query = query.where("mode", "=", filter.mode);
+  if (filter.endpointId) query = query.where("endpoint_id", "=", filter.endpointId);
+  if (filter.eventId) query = query.where("event_id", "=", filter.eventId);
+  if (filter.eventType) query = query.where("event_type", "=", filter.eventType);
+  if (filter.status) query = query.where("status", "=", filter.status);
+  if (filter.since) query = query.where("created_at", ">=", filter.since);
+  if (filter.until) query = query.where("created_at", "<", filter.until);
+  return query;
+}
+
+export function listDeliveries(db: Db, filter: DeliveryFilter, request: PageRequest) {
+  return page(deliveriesQuery(db, filter), "id", request);
+}
+
+export function getDelivery(db: Db, filter: DeliveryFilter, id: string) {
+  return deliveriesQuery(db, filter).where("id", "=", id).executeTakeFirst();
+}
+
+export function listAttempts(db: Db, deliveryId: string) {
+  return db.selectFrom("attempts").selectAll().where("delivery_id", "=", deliveryId).orderBy("number").execute();
+}
+
+/** Everything one attempt needs, for a batch of deliveries: the delivery, its event's bytes, its endpoint. */
+export function attemptContexts(db: Db, deliveryIds: string[]) {
+  return db
+    .selectFrom("deliveries as d")
+    .innerJoin("events as e", "e.id", "d.event_id")
+    .innerJoin("endpoints as ep", "ep.id", "d.endpoint_id")
+    .select([
+      "d.id",
+      "d.merchant_id",
+      "d.status",
+      "d.created_at",
+      "d.event_id",
+      "d.endpoint_id",
+      "e.body",
+      "ep.url",
+      "ep.enabled",
+      "ep.deleted_at",
+      "ep.retry_policy",
+      "ep.signature_scheme",
+      "ep.headers",
+      "ep.timeout_ms",
+      "ep.secrets",
+      "ep.updated_at as endpoint_updated_at",
+    ])
+    .where("d.id", "in", deliveryIds)
+    .execute();
+}
+
+export type AttemptContext = Awaited<ReturnType<typeof attemptContexts>>[number];
+
+/** What one attempt did, and what it decided for its delivery and endpoint. */
+export interface AttemptRecord {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  trigger: "scheduled" | "manual" | "test";
+  scheduled_at: Date;
+  started_at: Date;
+  duration_ms: number;
+  request_url: string;
+  request_headers: Record<string, string>;
+  response_status: number | null;
+  response_headers: Record<string, string> | null;
+  response_body: string | null;
+  error: string | null;
+  error_detail: string | null;
+  /** The delivery's status after this attempt; null leaves it as it is. */
+  status: DeliveryStatus | null;
+  next_attempt_at: Date | null;
+  succeeded: boolean;
+  /** Set when the endpoint must be disabled now (410 Gone). */
+  disable_reason: string | null;
+}
+
+/**
+ * Records a batch of finished attempts in the caller's transaction: counts each on its delivery
+ * (the row lock orders concurrent recorders, so attempt numbers never repeat), stores the attempt
+ * rows, and keeps each endpoint's failure window. Returns the endpoints it disabled.
+ */
+export async function recordAttempts(db: Db, records: AttemptRecord[], disableAfterMs: number): Promise<string[]> {
+  const perDelivery = new Map<string, number>();
+  const rows = records.map((r) => {
+    const ordinal = (perDelivery.get(r.delivery_id) ?? 0) + 1;
+    perDelivery.set(r.delivery_id, ordinal);
+    return { ...r, ordinal };
+  });
+  const counts = [...perDelivery].map(([id, n]) => {
+    const last = rows.findLast((r) => r.delivery_id === id)!;
+    return { id, n, status: last.status, next_attempt_at: last.next_attempt_at, last_status: last.response_status, last_error: last.error };
+  });
+  const { rows: totals } = await sql<{ id: string; attempt_count: number }>`
+    UPDATE deliveries d SET
+      attempt_count = d.attempt_count + c.n,
+      status = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.status ELSE c.status END,
+      next_attempt_at = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.next_attempt_at ELSE c.next_attempt_at END,
+      last_status = c.last_status,
+      last_error = c.last_error,
+      updated_at = now()
+    FROM jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
+      AS c(id text, n int, status text, next_attempt_at timestamptz, last_status int, last_error text)
+    WHERE d.id = c.id
+    RETURNING d.id, d.attempt_count
+  `.execute(db);
+  const total = new Map(totals.map((t) => [t.id, t.attempt_count]));
+  await db
+    .insertInto("attempts")
+    .values(
+      rows.map((r) => ({
+        id: r.id,
+        delivery_id: r.delivery_id,
+        endpoint_id: r.endpoint_id,
+        number: total.get(r.delivery_id)! - perDelivery.get(r.delivery_id)! + r.ordinal,
+        trigger: r.trigger,
+        scheduled_at: r.scheduled_at,
+        started_at: r.started_at,
+        duration_ms: r.duration_ms,
+        request_url: r.request_url,
+        request_headers: JSON.stringify(r.request_headers),
+        response_status: r.response_status,
+        response_headers: r.response_headers && JSON.stringify(r.response_headers),
+        response_body: r.response_body,
+        error: r.error,
+        error_detail: r.error_detail,
+      })),
+    )
+    .execute();
+  return updateEndpointHealth(db, records, disableAfterMs);
+}
+
+async function updateEndpointHealth(db: Db, records: AttemptRecord[], disableAfterMs: number): Promise<string[]> {
+  const healthy = [...new Set(records.filter((r) => r.succeeded).map((r) => r.endpoint_id))];
+  const failing = [...new Set(records.filter((r) => !r.succeeded).map((r) => r.endpoint_id))].filter((id) => !healthy.includes(id));
+  const gone = records.filter((r) => r.disable_reason);
+  if (healthy.length > 0) {
+    await db.updateTable("endpoints").set({ failing_since: null }).where("id", "in", healthy).where("failing_since", "is not", null).execute();
+  }
+  const disabled: string[] = [];
+  if (failing.length > 0) {
+    await db.updateTable("endpoints").set({ failing_since: new Date() }).where("id", "in", failing).where("failing_since", "is", null).execute();
+    const stale = await db
+      .updateTable("endpoints")
+      .set({ enabled: false, disabled_reason: `every attempt failed for ${Math.round(disableAfterMs / 3_600_000)} hours`, updated_at: new Date() })
+      .where("id", "in", failing)
+      .where("enabled", "=", true)
+      .where("failing_since", "<", new Date(Date.now() - disableAfterMs))
+      .returning("id")
+      .execute();
+    disabled.push(...stale.map((e) => e.id));
+  }
+  for (const record of gone) {
+    await db
+      .updateTable("endpoints")
+      .set({ enabled: false, disabled_reason: record.disable_reason, updated_at: new Date() })
+      .where("id", "=", record.endpoint_id)
+      .where("enabled", "=", true)
+      .execute();
+    disabled.push(record.endpoint_id);
+  }
+  return disabled;
+}
+
+/** A delivery that can no longer be attempted (its endpoint is gone or disabled) ends failed. */
+export function abandonDeliveries(db: Db, ids: string[], reason: string) {
+  return db
+    .updateTable("deliveries")
+    .set({ status: "failed", next_attempt_at: null, last_error: reason, updated_at: new Date() })
+    .where("id", "in", ids)
+    .where("status", "=", "pending")
+    .execute();
+}

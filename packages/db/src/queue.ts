@@ -1,0 +1,80 @@
+import { CompiledQuery, type Kysely } from "kysely";
+import { type Db as BossDb, type Job, type JobInsert, PgBoss } from "pg-boss";
+import type { AttemptTrigger } from "./schema.ts";
+
+/**
+ * The attempt queue, on pg-boss. One job is one attempt of one delivery, runnable from its
+ * `startAfter`. Jobs are grouped by endpoint so that pg-boss limits, across every dispatcher, how
+ * many attempts to one endpoint are in flight at once.
+ */
+export const attemptQueue = "attempts";
+
+export interface AttemptJob {
+  delivery_id: string;
+  trigger: AttemptTrigger;
+  /** When this attempt was due, as its schedule says: recorded on the attempt row. */
+  scheduled_at: string;
+}
+
+export type AttemptJobRecord = Job<AttemptJob>;
+
+// Longer than any schedule (custom policies are capped at 7 days): pg-boss deletes jobs that wait
+// longer than this, and a deleted job would be a lost attempt.
+const retentionSeconds = 30 * 24 * 3600;
+
+export async function startQueue(url: string, options: { supervise?: boolean; max?: number } = {}): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString: url,
+    max: options.max ?? 10,
+    supervise: options.supervise ?? true,
+    schedule: options.supervise ?? true,
+    // Expired attempts (their dispatcher died) are put back in the queue by the supervisor.
+    superviseIntervalSeconds: 10,
+    maintenanceIntervalSeconds: 60,
+    registerInstance: false,
+    openTelemetry: { enabled: false },
+  });
+  boss.on("error", () => {});
+  await boss.start();
+  const queue = {
+    notify: true,
+    partition: true,
+    retentionSeconds,
+    // The dispatcher itself reschedules failed attempts; pg-boss retries only attempts whose
+    // dispatcher vanished, which is why the limit is high and the delay nil.
+    retryLimit: 1000,
+    retryDelay: 0,
+    expireInSeconds: 60,
+    deleteAfterSeconds: 3600,
+  };
+  if (await boss.getQueue(attemptQueue)) await boss.updateQueue(attemptQueue, queue);
+  else await boss.createQueue(attemptQueue, queue);
+  return boss;
+}
+
+export function attemptJob(
+  job: AttemptJob & { endpoint_id: string; timeout_ms: number },
+  startAfter: Date,
+): JobInsert<AttemptJob> {
+  return {
+    data: { delivery_id: job.delivery_id, trigger: job.trigger, scheduled_at: job.scheduled_at },
+    startAfter,
+    group: { id: job.endpoint_id },
+    // Long enough for the attempt's own timeout and its recording; past it, the job is re-run.
+    expireInSeconds: Math.ceil(job.timeout_ms / 1000) + 30,
+  };
+}
+
+/** Lets pg-boss run its statements inside a Kysely transaction, so jobs commit with our rows. */
+// biome-ignore lint/suspicious/noExplicitAny: any database will do
+export function bossExecutor(db: Kysely<any>): BossDb {
+  return {
+    executeSql: async (text, values) => {
+      const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []));
+      return { rows: result.rows as unknown[] as never[] };
+    },
+  };
+}
+
+/** The LISTEN channel pg-boss notifies when a job on a notify-enabled queue is runnable now. */
+export const bossNotifyChannelSql = "SELECT 'pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24) AS channel";

@@ -1,0 +1,122 @@
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+
+/** Herald's database, table by table, as `migrations/*.sql` creates it. */
+export interface Database {
+  merchants: MerchantsTable;
+  api_keys: ApiKeysTable;
+  endpoints: EndpointsTable;
+  events: EventsTable;
+  deliveries: DeliveriesTable;
+  attempts: AttemptsTable;
+}
+
+export type Mode = "live" | "test";
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "cancelled";
+export type AttemptTrigger = "scheduled" | "manual" | "test";
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface MerchantsTable {
+  id: string;
+  name: string;
+  metadata: Json<Record<string, string>>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  deleted_at: Date | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  merchant_id: string;
+  mode: Mode;
+  key_hash: Buffer;
+  prefix: string;
+  last4: string;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
+/** One signing secret as stored: `secret` is the AES-256-GCM box of the plain secret. */
+export interface StoredSecret {
+  secret: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export type StoredRetryPolicy = "live" | "test" | "exponential" | { custom: number[] };
+
+export interface EndpointsTable {
+  id: string;
+  merchant_id: string;
+  mode: Mode;
+  url: string;
+  description: string;
+  event_types: string[];
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  retry_policy: Json<StoredRetryPolicy>;
+  signature_scheme: string;
+  headers: Json<Record<string, string>>;
+  timeout_ms: number;
+  metadata: Json<Record<string, string>>;
+  secrets: Json<StoredSecret[]>;
+  failing_since: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+  deleted_at: Date | null;
+}
+
+export interface EventsTable {
+  id: string;
+  merchant_id: string;
+  mode: Mode;
+  type: string;
+  body: string;
+  idempotency_key: string | null;
+  request_hash: Buffer | null;
+  created_at: Date;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  merchant_id: string;
+  mode: Mode;
+  event_id: string;
+  endpoint_id: string;
+  event_type: string;
+  status: Generated<DeliveryStatus>;
+  attempt_count: Generated<number>;
+  next_attempt_at: Date | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: UpdatedAt;
+}
+
+export interface AttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  number: number;
+  trigger: AttemptTrigger;
+  scheduled_at: Date;
+  started_at: Date;
+  duration_ms: number;
+  request_url: string;
+  request_headers: Json<Record<string, string>>;
+  response_status: number | null;
+  response_headers: Json<Record<string, string>> | null;
+  response_body: string | null;
+  error: string | null;
+  error_detail: string | null;
+}
+
+export type Merchant = Selectable<MerchantsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
+export type Endpoint = Selectable<EndpointsTable>;
+export type Event = Selectable<EventsTable>;
+export type Delivery = Selectable<DeliveriesTable>;
+export type Attempt = Selectable<AttemptsTable>;
+export type NewAttempt = Insertable<AttemptsTable>;
