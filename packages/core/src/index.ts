@@ -3,6 +3,7 @@ export * from "./endpoint-url.ts";
 export * from "./envelope.ts";
 export * from "./ids.ts";
 export * from "./matching.ts";
+export * from "./outcome.ts";
 export * from "./retry.ts";
 export * from "./secrets.ts";
 export * from "./signing.ts";

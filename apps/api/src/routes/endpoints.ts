@@ -58,27 +58,22 @@ const fields = {
   metadata: Metadata,
 };
 
+const optional = Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, Type.Optional(schema)])) as {
+  [K in keyof typeof fields]: ReturnType<typeof Type.Optional<(typeof fields)[K]>>;
+};
+
 const CreateBody = Type.Object(
   {
-    ...Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, k === "url" ? v : Type.Optional(v)])),
+    ...optional,
     url: fields.url,
     mode: Type.Optional(Mode),
     secret: Type.Optional(Type.String({ maxLength: 256, description: "Your own signing secret; generated when absent." })),
-  } as { [K in keyof typeof fields]: ReturnType<typeof Type.Optional<(typeof fields)[K]>> } & {
-    url: typeof fields.url;
-    mode: ReturnType<typeof Type.Optional<typeof Mode>>;
-    secret: ReturnType<typeof Type.Optional<ReturnType<typeof Type.String>>>;
   },
   { additionalProperties: false },
 );
 
 const PatchBody = Type.Object(
-  {
-    ...(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as {
-      [K in keyof typeof fields]: ReturnType<typeof Type.Optional<(typeof fields)[K]>>;
-    }),
-    disabled_reason: Type.Optional(Type.String({ maxLength: 512 })),
-  },
+  { ...optional, disabled_reason: Type.Optional(Type.String({ maxLength: 512 })) },
   { additionalProperties: false, minProperties: 1 },
 );
 

@@ -1,0 +1,1 @@
+export { buildApp, type HeraldApp, type HeraldContext, version } from "./app.ts";

@@ -1,0 +1,1 @@
+export { type Dispatcher, startDispatcher, userAgent } from "./dispatcher.ts";

@@ -1,0 +1,21 @@
+import { Counter, Gauge, Histogram } from "prom-client";
+
+/** What the dispatcher counts, on prom-client's default registry, served at `/metrics`. */
+export const metrics = {
+  attempts: new Counter({
+    name: "herald_attempts_total",
+    help: "Delivery attempts, by outcome and response status class",
+    labelNames: ["outcome", "status_class"] as const,
+  }),
+  attemptDuration: new Histogram({
+    name: "herald_attempt_duration_seconds",
+    help: "Time from connect to the end of the response, per attempt",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  }),
+  schedulingLag: new Histogram({
+    name: "herald_scheduling_lag_seconds",
+    help: "How late an attempt started after it was due",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30],
+  }),
+  inFlight: new Gauge({ name: "herald_attempts_in_flight", help: "Attempts in flight in this dispatcher process" }),
+};

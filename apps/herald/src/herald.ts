@@ -1,0 +1,71 @@
+import { buildApp } from "@herald/api";
+import { type Config, createLogger } from "@herald/config";
+import { parseCidrs } from "@herald/core";
+import { connect, migrate, startQueue } from "@herald/db";
+import { type Dispatcher, startDispatcher } from "@herald/dispatcher";
+import { register } from "prom-client";
+
+export interface HeraldOptions {
+  config: Config;
+  databaseUrl: string;
+  adminKey: string;
+  encryptionKey: Buffer;
+  /** Which roles this process plays: the API, the dispatcher, or both (the all-in-one). */
+  api: boolean;
+  dispatcher: boolean;
+}
+
+export interface Herald {
+  /** The API's base URL, when this process serves it. */
+  url: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one Herald process: migrates, opens the pool and the queue, then serves the API and/or
+ * runs the dispatcher. `stop()` drains in-flight attempts before closing anything.
+ */
+export async function startHerald(options: HeraldOptions): Promise<Herald> {
+  const { config } = options;
+  const role = options.api && options.dispatcher ? "herald" : options.api ? "herald-api" : "herald-dispatcher";
+  const log = createLogger(config.logLevel, role);
+  const allowedCidrs = parseCidrs(config.allowedCidrs);
+  const connection = connect(options.databaseUrl, { max: 20, applicationName: role });
+  await migrate(connection.pool);
+  // The dispatcher supervises the queue (re-runs attempts whose dispatcher died); a lone API need not.
+  const boss = await startQueue(options.databaseUrl, { supervise: options.dispatcher });
+
+  let dispatcher: Dispatcher | undefined;
+  if (options.dispatcher) {
+    dispatcher = await startDispatcher({
+      config,
+      db: connection.db,
+      boss,
+      databaseUrl: options.databaseUrl,
+      allowedCidrs,
+      encryptionKey: options.encryptionKey,
+      log: log.child({ component: "dispatcher" }),
+    });
+  }
+  let url: string | undefined;
+  const app = options.api
+    ? await buildApp(
+        { config, db: connection.db, pool: connection.pool, boss, allowedCidrs, encryptionKey: options.encryptionKey, adminKey: options.adminKey },
+        log,
+      )
+    : undefined;
+  if (app) {
+    app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
+    url = await app.listen({ host: config.host, port: config.port });
+  }
+
+  return {
+    url,
+    async stop() {
+      await app?.close();
+      await dispatcher?.stop();
+      await boss.stop({ graceful: false, close: true }).catch(() => {});
+      await connection.close();
+    },
+  };
+}
