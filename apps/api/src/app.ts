@@ -1,12 +1,17 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Config, Logger } from "@herald/config";
 import type { Cidr } from "@herald/core";
 import type { Db } from "@herald/db";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from "fastify";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  LogController,
+  type RawServerDefault,
+} from "fastify";
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
 import { authenticate } from "./auth.ts";
@@ -38,7 +43,13 @@ declare module "fastify" {
   }
 }
 
-export type HeraldApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type HeraldApp = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 type RoutePlugin = (app: HeraldApp) => Promise<void>;
 const resources: RoutePlugin[] = [merchantRoutes, apiKeyRoutes, endpointRoutes, eventRoutes, deliveryRoutes];
@@ -51,7 +62,7 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
       const given = request.headers["x-request-id"];
       return typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: "request_id",
+    logController: new LogController({ requestIdLogLabel: "request_id" }),
     // Unknown fields are refused, not silently dropped: a typo must not lose a setting.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
     return503OnClosing: true,
@@ -71,7 +82,10 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
 
   app.setErrorHandler((error, request, reply) => sendProblem(reply, toProblem(error as never, request)));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, new HttpProblem("not_found", `No route ${request.method} ${request.url.split("?")[0]}.`).problem),
+    sendProblem(
+      reply,
+      new HttpProblem("not_found", `No route ${request.method} ${request.url.split("?")[0]}.`).problem,
+    ),
   );
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);

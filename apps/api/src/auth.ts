@@ -29,7 +29,8 @@ export async function authenticate(request: FastifyRequest, db: Db, adminKey: st
 }
 
 export function requireAdmin(request: FastifyRequest): void {
-  if (request.principal.kind !== "admin") throw new HttpProblem("forbidden", "This route needs the admin key.");
+  if (request.principal.kind !== "admin")
+    throw new HttpProblem("forbidden", "This route needs the admin key.");
 }
 
 /**

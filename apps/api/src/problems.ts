@@ -45,7 +45,16 @@ export function sendProblem(reply: FastifyReply, problem: Problem) {
 }
 
 // Postgres is down or restarting: the client should retry, nothing was accepted.
-const unavailableCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "53300"]);
+const unavailableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
 
 function isUnavailable(error: { code?: string; message?: string }): boolean {
   if (error.code && (unavailableCodes.has(error.code) || error.code.startsWith("08"))) return true;
@@ -61,7 +70,8 @@ export function toProblem(error: FastifyError & { code?: string }, request: Fast
     const first = error.validation[0];
     const params = (first?.params ?? {}) as Record<string, unknown>;
     const path = (first?.instancePath ?? "").split("/").filter(Boolean).join(".");
-    const field = [path, params.missingProperty ?? params.additionalProperty].filter(Boolean).join(".") || undefined;
+    const field =
+      [path, params.missingProperty ?? params.additionalProperty].filter(Boolean).join(".") || undefined;
     const where = error.validationContext ?? "body";
     const detail = params.additionalProperty
       ? `${where}: unknown field "${field}"`
@@ -70,7 +80,10 @@ export function toProblem(error: FastifyError & { code?: string }, request: Fast
   }
   const mapped: Record<string, [ProblemKind, string]> = {
     FST_ERR_CTP_BODY_TOO_LARGE: ["payload_too_large", "The request body exceeds the size limit."],
-    FST_ERR_CTP_INVALID_MEDIA_TYPE: ["unsupported_media_type", "Send JSON with content-type: application/json."],
+    FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+      "unsupported_media_type",
+      "Send JSON with content-type: application/json.",
+    ],
     FST_ERR_CTP_EMPTY_JSON_BODY: ["malformed_json", "The request body is empty; send a JSON object."],
     FST_ERR_CTP_INVALID_JSON_BODY: ["malformed_json", "The request body is not valid JSON."],
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: ["validation", "The content-length header does not match the body."],
@@ -80,12 +93,20 @@ export function toProblem(error: FastifyError & { code?: string }, request: Fast
   if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
     return new HttpProblem("malformed_json", "The request body is not valid JSON.").problem;
   }
-  if (isUnavailable(error)) return new HttpProblem("service_unavailable", "The database is unreachable; retry shortly.").problem;
+  if (isUnavailable(error))
+    return new HttpProblem("service_unavailable", "The database is unreachable; retry shortly.").problem;
   // Postgres refused a value (a NUL character, an out-of-range number): the client's input.
-  if (error.code?.startsWith("22")) return new HttpProblem("validation", "A value in the request cannot be stored.").problem;
+  if (error.code?.startsWith("22"))
+    return new HttpProblem("validation", "A value in the request cannot be stored.").problem;
   if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return { type: "urn:herald:problem:http", title: error.name, status: error.statusCode, detail: error.message };
+    return {
+      type: "urn:herald:problem:http",
+      title: error.name,
+      status: error.statusCode,
+      detail: error.message,
+    };
   }
   request.log.error({ err: error }, "unhandled error");
-  return new HttpProblem("internal", "Something went wrong on our side; the request id is in the logs.").problem;
+  return new HttpProblem("internal", "Something went wrong on our side; the request id is in the logs.")
+    .problem;
 }

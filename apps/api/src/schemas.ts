@@ -1,4 +1,4 @@
-import { Type, type TSchema } from "typebox";
+import { type TSchema, Type } from "typebox";
 
 /** Schemas shared by several resources; each resource keeps its own beside its routes. */
 
@@ -37,5 +37,8 @@ const errorCodes = [400, 401, 403, 404, 409, 413, 503] as const;
 
 /** The error responses every route documents, all problem+json. */
 export const problemResponses = Object.fromEntries(
-  errorCodes.map((code) => [code, { content: { "application/problem+json": { schema: Type.Ref("Problem") } } }]),
+  errorCodes.map((code) => [
+    code,
+    { content: { "application/problem+json": { schema: Type.Ref("Problem") } } },
+  ]),
 );

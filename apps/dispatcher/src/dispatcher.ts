@@ -108,22 +108,35 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       userAgent,
       custom: delivery.headers,
     });
-    const sent = await send(agent, { url: delivery.url, headers, body: delivery.body, timeoutMs: delivery.timeout_ms });
+    const sent = await send(agent, {
+      url: delivery.url,
+      headers,
+      body: delivery.body,
+      timeoutMs: delivery.timeout_ms,
+    });
     const outcome = attemptOutcome({
       trigger,
       status: sent.error === "redirect" ? null : sent.status,
       retryAfterHeader: sent.headers?.["retry-after"],
       successRule: config.successStatus,
-      offsets: scheduleOffsets(delivery.retry_policy as RetryPolicy, delivery.id).map((ms) => ms * scale),
+      offsets: scheduleOffsets(delivery.retry_policy as RetryPolicy, delivery.id).map((ms) =>
+        Math.round(ms * scale),
+      ),
       anchor: delivery.created_at,
       scheduledAt,
       now: new Date(),
     });
-    metrics.attempts.inc({ outcome: outcome.succeeded ? "success" : (sent.error ?? "failure"), status_class: statusClass(sent.status) });
+    metrics.attempts.inc({
+      outcome: outcome.succeeded ? "success" : (sent.error ?? "failure"),
+      status_class: statusClass(sent.status),
+    });
     metrics.attemptDuration.observe(sent.durationMs / 1000);
     const next = outcome.nextAttemptAt;
     if (next) wakeup.at(next);
-    log.debug({ delivery_id: delivery.id, status: sent.status, error: sent.error, next_attempt_at: next }, "attempt");
+    log.debug(
+      { delivery_id: delivery.id, status: sent.status, error: sent.error, next_attempt_at: next },
+      "attempt",
+    );
     return {
       job,
       record: {
@@ -148,7 +161,13 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       },
       next: next
         ? attemptJob(
-            { delivery_id: delivery.id, trigger: "scheduled", scheduled_at: next.toISOString(), endpoint_id: delivery.endpoint_id, timeout_ms: delivery.timeout_ms },
+            {
+              delivery_id: delivery.id,
+              trigger: "scheduled",
+              scheduled_at: next.toISOString(),
+              endpoint_id: delivery.endpoint_id,
+              timeout_ms: delivery.timeout_ms,
+            },
             next,
           )
         : undefined,
@@ -234,7 +253,10 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   }
 
   const looping = loop();
-  log.info({ concurrency: config.dispatcherConcurrency, endpoint_concurrency: config.endpointConcurrency }, "dispatcher started");
+  log.info(
+    { concurrency: config.dispatcherConcurrency, endpoint_concurrency: config.endpointConcurrency },
+    "dispatcher started",
+  );
 
   return {
     async stop(drainMs = 20_000) {

@@ -1,7 +1,7 @@
 import { type LookupAddress, lookup } from "node:dns";
 import { isIP, type LookupFunction, type Socket } from "node:net";
-import { Agent, buildConnector } from "undici";
 import { blockedReason, type Cidr } from "@herald/core";
+import { Agent, buildConnector } from "undici";
 
 /** A delivery was refused because the address it would connect to is internal. */
 export class BlockedTargetError extends Error {

@@ -17,5 +17,8 @@ export const metrics = {
     help: "How late an attempt started after it was due",
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30],
   }),
-  inFlight: new Gauge({ name: "herald_attempts_in_flight", help: "Attempts in flight in this dispatcher process" }),
+  inFlight: new Gauge({
+    name: "herald_attempts_in_flight",
+    help: "Attempts in flight in this dispatcher process",
+  }),
 };

@@ -52,7 +52,13 @@ export async function send(
     headers = flatten(response.headers);
     const body = await readCapped(response.body);
     const error = status >= 300 && status < 400 ? "redirect" : null;
-    return done({ status, headers, body, error, errorDetail: error && `redirect to ${headers.location ?? "(no location)"} not followed` });
+    return done({
+      status,
+      headers,
+      body,
+      error,
+      errorDetail: error && `redirect to ${headers.location ?? "(no location)"} not followed`,
+    });
   } catch (error) {
     return done({ status, headers, error: classify(error), errorDetail: describe(error) });
   }
@@ -82,7 +88,11 @@ function flatten(headers: Record<string, string | string[] | undefined>): Record
 
 function codes(error: unknown): string[] {
   const found: string[] = [];
-  for (let e = error as { code?: unknown; name?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (
+    let e = error as { code?: unknown; name?: unknown; cause?: unknown } | undefined;
+    e;
+    e = e.cause as typeof e
+  ) {
     if (typeof e.code === "string") found.push(e.code);
     if (typeof e.name === "string") found.push(e.name);
     if (found.length > 10) break;
@@ -95,7 +105,16 @@ export function classify(error: unknown): string {
   if (isBlockedTarget(error)) return "blocked_target";
   const all = codes(error);
   const has = (...names: string[]) => all.some((code) => names.some((n) => code === n || code.startsWith(n)));
-  if (has("TimeoutError", "AbortError", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "ETIMEDOUT")) {
+  if (
+    has(
+      "TimeoutError",
+      "AbortError",
+      "UND_ERR_HEADERS_TIMEOUT",
+      "UND_ERR_BODY_TIMEOUT",
+      "UND_ERR_CONNECT_TIMEOUT",
+      "ETIMEDOUT",
+    )
+  ) {
     return "timeout";
   }
   if (has("ECONNREFUSED")) return "connection_refused";
@@ -108,7 +127,11 @@ export function classify(error: unknown): string {
 
 function describe(error: unknown): string {
   const messages: string[] = [];
-  for (let e = error as { message?: unknown; cause?: unknown } | undefined; e && messages.length < 3; e = e.cause as typeof e) {
+  for (
+    let e = error as { message?: unknown; cause?: unknown } | undefined;
+    e && messages.length < 3;
+    e = e.cause as typeof e
+  ) {
     if (typeof e.message === "string" && e.message) messages.push(e.message);
   }
   return messages.join(": ").slice(0, 500) || String(error);

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseCidrs } from "@herald/core";
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parseCidrs } from "@herald/core";
 import { BlockedTargetError, createGuardedAgent, isBlockedTarget } from "../src/guarded-agent.ts";
 
 // Only loopback and 0.0.0.0 forms are ever dialled here: other ranges belong in the pure unit tests.

@@ -27,7 +27,8 @@ export interface Herald {
  */
 export async function startHerald(options: HeraldOptions): Promise<Herald> {
   const { config } = options;
-  const role = options.api && options.dispatcher ? "herald" : options.api ? "herald-api" : "herald-dispatcher";
+  const role =
+    options.api && options.dispatcher ? "herald" : options.api ? "herald-api" : "herald-dispatcher";
   const log = createLogger(config.logLevel, role);
   const allowedCidrs = parseCidrs(config.allowedCidrs);
   const connection = connect(options.databaseUrl, { max: 20, applicationName: role });
@@ -50,12 +51,22 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
   let url: string | undefined;
   const app = options.api
     ? await buildApp(
-        { config, db: connection.db, pool: connection.pool, boss, allowedCidrs, encryptionKey: options.encryptionKey, adminKey: options.adminKey },
+        {
+          config,
+          db: connection.db,
+          pool: connection.pool,
+          boss,
+          allowedCidrs,
+          encryptionKey: options.encryptionKey,
+          adminKey: options.adminKey,
+        },
         log,
       )
     : undefined;
   if (app) {
-    app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => reply.type(register.contentType).send(await register.metrics()));
+    app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(register.contentType).send(await register.metrics()),
+    );
     url = await app.listen({ host: config.host, port: config.port });
   }
 

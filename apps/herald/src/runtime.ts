@@ -1,9 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Config } from "@herald/config";
-import { startEmbeddedPostgres, type EmbeddedDatabase } from "@herald/db";
+import { type EmbeddedDatabase, startEmbeddedPostgres } from "@herald/db";
 
 /** Where the all-in-one mode keeps its database and generated keys. */
 export const dataDir = process.env.HERALD_DATA_DIR || join(process.cwd(), ".herald");
@@ -24,8 +24,13 @@ export async function embeddedDefaults(config: Config): Promise<Embedded> {
   // Traversable, not listable: the embedded server runs as the `postgres` user and must reach its folder.
   await mkdir(dataDir, { recursive: true, mode: 0o711 });
   const keysFile = join(dataDir, "keys.json");
-  const stored = existsSync(keysFile) ? (JSON.parse(await readFile(keysFile, "utf8")) as { adminKey: string; encryptionKey: string }) : undefined;
-  const keys = stored ?? { adminKey: `hk_admin_${randomBytes(24).toString("base64url")}`, encryptionKey: randomBytes(32).toString("hex") };
+  const stored = existsSync(keysFile)
+    ? (JSON.parse(await readFile(keysFile, "utf8")) as { adminKey: string; encryptionKey: string })
+    : undefined;
+  const keys = stored ?? {
+    adminKey: `hk_admin_${randomBytes(24).toString("base64url")}`,
+    encryptionKey: randomBytes(32).toString("hex"),
+  };
   if (!stored) await writeFile(keysFile, JSON.stringify(keys, null, 2), { mode: 0o600 });
   const postgres = config.databaseUrl ? undefined : await startEmbeddedPostgres(join(dataDir, "postgres"));
   return {

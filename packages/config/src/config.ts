@@ -42,17 +42,24 @@ export function loadConfig(env: Env = process.env): Config {
     return value;
   };
   const integer = (name: string, fallback: number, min: number, max: number) =>
-    number(name, fallback, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
+    number(
+      name,
+      fallback,
+      (n) => Number.isInteger(n) && n >= min && n <= max,
+      `a whole number from ${min} to ${max}`,
+    );
 
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push("DATABASE_URL: must be a postgres:// connection URL");
   }
   const adminKey = env.HERALD_ADMIN_KEY || undefined;
-  if (adminKey !== undefined && adminKey.length < 16) problems.push("HERALD_ADMIN_KEY: must be at least 16 characters");
+  if (adminKey !== undefined && adminKey.length < 16)
+    problems.push("HERALD_ADMIN_KEY: must be at least 16 characters");
   const encryptionKey = parseKey(env.HERALD_ENCRYPTION_KEY, problems);
   const successStatus = (env.HERALD_SUCCESS_STATUS || "2xx") as Config["successStatus"];
-  if (successStatus !== "2xx" && successStatus !== "200") problems.push('HERALD_SUCCESS_STATUS: must be "2xx" or "200"');
+  if (successStatus !== "2xx" && successStatus !== "200")
+    problems.push('HERALD_SUCCESS_STATUS: must be "2xx" or "200"');
   const signatureHeader = env.HERALD_SIGNATURE_HEADER || "x-signature";
   if (!/^[a-z0-9-]+$/i.test(signatureHeader)) problems.push("HERALD_SIGNATURE_HEADER: must be a header name");
   const logLevel = env.LOG_LEVEL || "info";
@@ -67,7 +74,12 @@ export function loadConfig(env: Env = process.env): Config {
     adminKey,
     encryptionKey,
     allowedCidrs: env.HERALD_ALLOWED_CIDRS ?? "",
-    retryTimeScale: number("HERALD_RETRY_TIME_SCALE", 1, (n) => n > 0 && n <= 1, "a number above 0 and at most 1"),
+    retryTimeScale: number(
+      "HERALD_RETRY_TIME_SCALE",
+      1,
+      (n) => n > 0 && n <= 1,
+      "a number above 0 and at most 1",
+    ),
     logLevel,
     signatureHeader: signatureHeader.toLowerCase(),
     successStatus,
@@ -86,14 +98,24 @@ function parseKey(raw: string | undefined, problems: string[]): Buffer | undefin
   if (!raw) return undefined;
   const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, "hex") : Buffer.from(raw, "base64");
   if (key.length !== 32) {
-    problems.push("HERALD_ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)");
+    problems.push(
+      "HERALD_ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64 (openssl rand -hex 32)",
+    );
   }
   return key;
 }
 
 /** The settings a process that serves traffic cannot run without, when no embedded mode fills them. */
-export function requireSettings(config: Config, names: ("databaseUrl" | "adminKey" | "encryptionKey")[]): void {
-  const envNames = { databaseUrl: "DATABASE_URL", adminKey: "HERALD_ADMIN_KEY", encryptionKey: "HERALD_ENCRYPTION_KEY" };
+export function requireSettings(
+  config: Config,
+  names: ("databaseUrl" | "adminKey" | "encryptionKey")[],
+): void {
+  const envNames = {
+    databaseUrl: "DATABASE_URL",
+    adminKey: "HERALD_ADMIN_KEY",
+    encryptionKey: "HERALD_ENCRYPTION_KEY",
+  };
   const missing = names.filter((name) => config[name] === undefined).map((name) => envNames[name]);
-  if (missing.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${missing.join(", ")}: required`);
+  if (missing.length > 0)
+    throw new ConfigError(`Invalid configuration:\n  - ${missing.join(", ")}: required`);
 }

@@ -28,14 +28,22 @@ export interface AttemptOutcome {
 /** What one attempt's response means for its delivery: done, retried when, or given up. */
 export function attemptOutcome(input: AttemptOutcomeInput): AttemptOutcome {
   const { status } = input;
-  const succeeded = status !== null && (input.successRule === "200" ? status === 200 : status >= 200 && status < 300);
+  const succeeded =
+    status !== null && (input.successRule === "200" ? status === 200 : status >= 200 && status < 300);
   if (succeeded) return { succeeded, status: "succeeded", nextAttemptAt: null, disableReason: null };
   if (status === 410) {
-    return { succeeded, status: "failed", nextAttemptAt: null, disableReason: "the endpoint answered 410 Gone" };
+    return {
+      succeeded,
+      status: "failed",
+      nextAttemptAt: null,
+      disableReason: "the endpoint answered 410 Gone",
+    };
   }
   // Off-schedule attempts (a manual retry, a test send) never move the schedule.
-  if (input.trigger !== "scheduled") return { succeeded, status: null, nextAttemptAt: null, disableReason: null };
-  const retryAfter = status === 429 || status === 503 ? parseRetryAfter(input.retryAfterHeader, input.now) : null;
+  if (input.trigger !== "scheduled")
+    return { succeeded, status: null, nextAttemptAt: null, disableReason: null };
+  const retryAfter =
+    status === 429 || status === 503 ? parseRetryAfter(input.retryAfterHeader, input.now) : null;
   const next = nextAttemptAt(input.offsets, input.anchor, input.scheduledAt, retryAfter ?? undefined);
   return next
     ? { succeeded, status: "pending", nextAttemptAt: next, disableReason: null }

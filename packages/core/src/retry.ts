@@ -23,7 +23,10 @@ export function scheduleOffsets(policy: RetryPolicy, seed = ""): number[] {
   }
   if (policy === "test") return [0, ...range(1, 72).map((h) => h * hour)];
   if (policy === "exponential") return exponentialOffsets(seed);
-  return policy.custom.reduce<number[]>((offsets, delay) => [...offsets, offsets.at(-1)! + delay * second], [0]);
+  return policy.custom.reduce<number[]>(
+    (offsets, delay) => [...offsets, offsets.at(-1)! + delay * second],
+    [0],
+  );
 }
 
 function exponentialOffsets(seed: string): number[] {

@@ -54,7 +54,9 @@ export function signatureHeader(input: SignInput): [name: string, value: string]
     return ["webhook-signature", signatures.join(" ")];
   }
   const algorithm = input.scheme === "hmac-sha256-hex" ? "sha256" : "sha512";
-  const signatures = input.secrets.map((secret) => createHmac(algorithm, secret).update(input.body).digest("hex"));
+  const signatures = input.secrets.map((secret) =>
+    createHmac(algorithm, secret).update(input.body).digest("hex"),
+  );
   return [input.hexHeader, signatures.join(",")];
 }
 
@@ -64,9 +66,16 @@ export function isReservedHeader(name: string, hexHeader: string): boolean {
   return (
     lower === hexHeader.toLowerCase() ||
     lower.startsWith("webhook-") ||
-    ["content-type", "content-length", "host", "user-agent", "connection", "transfer-encoding", "te", "upgrade"].includes(
-      lower,
-    )
+    [
+      "content-type",
+      "content-length",
+      "host",
+      "user-agent",
+      "connection",
+      "transfer-encoding",
+      "te",
+      "upgrade",
+    ].includes(lower)
   );
 }
 

@@ -13,11 +13,15 @@ export interface EmbeddedDatabase {
  * A real PostgreSQL server kept in `dir` (created on first use, reused after), for the all-in-one
  * `npm start` and for tests on machines without Docker. Runs as root by creating a `postgres` user.
  */
-export async function startEmbeddedPostgres(dir: string, options: { port?: number } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  dir: string,
+  options: { port?: number } = {},
+): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
   const portFile = join(dir, "port");
   const fresh = !existsSync(join(dir, "PG_VERSION"));
-  const port = options.port ?? (existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : await freePort());
+  const port =
+    options.port ?? (existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : await freePort());
   const postgres = new EmbeddedPostgres({
     databaseDir: dir,
     port,

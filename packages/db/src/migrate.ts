@@ -18,7 +18,9 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
     );
     const { rows } = await client.query<{ name: string }>("SELECT name FROM herald_migrations");
     const applied = new Set(rows.map((row) => row.name));
-    const pending = (await readdir(migrationsDir)).filter((f) => f.endsWith(".sql") && !applied.has(f)).sort();
+    const pending = (await readdir(migrationsDir))
+      .filter((f) => f.endsWith(".sql") && !applied.has(f))
+      .sort();
     for (const name of pending) {
       const sql = await readFile(new URL(name, migrationsDir), "utf8");
       await client.query("BEGIN");

@@ -22,7 +22,10 @@ export type AttemptJobRecord = Job<AttemptJob>;
 // longer than this, and a deleted job would be a lost attempt.
 const retentionSeconds = 30 * 24 * 3600;
 
-export async function startQueue(url: string, options: { supervise?: boolean; max?: number } = {}): Promise<PgBoss> {
+export async function startQueue(
+  url: string,
+  options: { supervise?: boolean; max?: number } = {},
+): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: url,
     max: options.max ?? 10,
@@ -38,7 +41,6 @@ export async function startQueue(url: string, options: { supervise?: boolean; ma
   await boss.start();
   const queue = {
     notify: true,
-    partition: true,
     retentionSeconds,
     // The dispatcher itself reschedules failed attempts; pg-boss retries only attempts whose
     // dispatcher vanished, which is why the limit is high and the delay nil.
@@ -48,7 +50,8 @@ export async function startQueue(url: string, options: { supervise?: boolean; ma
     deleteAfterSeconds: 3600,
   };
   if (await boss.getQueue(attemptQueue)) await boss.updateQueue(attemptQueue, queue);
-  else await boss.createQueue(attemptQueue, queue);
+  // A table of its own keeps the attempt queue's indexes small and free of other queues' churn.
+  else await boss.createQueue(attemptQueue, { ...queue, partition: true });
   return boss;
 }
 
@@ -77,4 +80,5 @@ export function bossExecutor(db: Kysely<any>): BossDb {
 }
 
 /** The LISTEN channel pg-boss notifies when a job on a notify-enabled queue is runnable now. */
-export const bossNotifyChannelSql = "SELECT 'pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24) AS channel";
+export const bossNotifyChannelSql =
+  "SELECT 'pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24) AS channel";

@@ -1,8 +1,8 @@
 import { isId } from "@herald/core";
 import { createApiKey, listApiKeys, revokeApiKey } from "@herald/db";
 import { Type } from "typebox";
-import { merchantScope, requireAdmin } from "../auth.ts";
 import type { HeraldApp } from "../app.ts";
+import { merchantScope, requireAdmin } from "../auth.ts";
 import { notFound } from "../problems.ts";
 import { MerchantParams, Mode } from "../schemas.ts";
 import { apiKeyView } from "../views.ts";
@@ -32,7 +32,13 @@ export async function apiKeyRoutes(app: HeraldApp) {
 
   app.get(
     "/v1/merchants/:mid/api-keys",
-    { schema: { tags: ["api keys"], summary: "List a merchant's API keys (prefix and last 4 only)", params: MerchantParams } },
+    {
+      schema: {
+        tags: ["api keys"],
+        summary: "List a merchant's API keys (prefix and last 4 only)",
+        params: MerchantParams,
+      },
+    },
     async (request) => {
       const scope = await merchantScope(request, db, request.params.mid);
       return { data: (await listApiKeys(db, scope.merchantId)).map(apiKeyView), next_cursor: null };
@@ -50,7 +56,10 @@ export async function apiKeyRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       const scope = await merchantScope(request, db, request.params.mid);
-      if (!isId("apiKey", request.params.kid) || !(await revokeApiKey(db, scope.merchantId, request.params.kid))) {
+      if (
+        !isId("apiKey", request.params.kid) ||
+        !(await revokeApiKey(db, scope.merchantId, request.params.kid))
+      ) {
         throw notFound("API key");
       }
       return reply.code(204).send();

@@ -1,8 +1,8 @@
 import { isId } from "@herald/core";
 import { getDelivery, getEvent, listAttempts, listDeliveries } from "@herald/db";
 import { Type } from "typebox";
-import { merchantScope } from "../auth.ts";
 import type { HeraldApp } from "../app.ts";
+import { merchantScope } from "../auth.ts";
 import { notFound } from "../problems.ts";
 import { MerchantParams, PageQuery, Timestamp } from "../schemas.ts";
 import { attemptView, deliveryView } from "../views.ts";
@@ -67,9 +67,14 @@ export async function deliveryRoutes(app: HeraldApp) {
     async (request) => {
       const scope = await merchantScope(request, db, request.params.mid);
       const filter = { merchantId: scope.merchantId, mode: scope.mode };
-      const delivery = isId("delivery", request.params.did) ? await getDelivery(db, filter, request.params.did) : undefined;
+      const delivery = isId("delivery", request.params.did)
+        ? await getDelivery(db, filter, request.params.did)
+        : undefined;
       if (!delivery) throw notFound("delivery");
-      const [attempts, event] = await Promise.all([listAttempts(db, delivery.id), getEvent(db, filter, delivery.event_id)]);
+      const [attempts, event] = await Promise.all([
+        listAttempts(db, delivery.id),
+        getEvent(db, filter, delivery.event_id),
+      ]);
       return { ...deliveryView(delivery), attempts: attempts.map((a) => attemptView(a, event?.body ?? "")) };
     },
   );

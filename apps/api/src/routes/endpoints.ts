@@ -25,8 +25,8 @@ import {
 } from "@herald/db";
 import type { FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
-import { merchantScope, writeMode } from "../auth.ts";
 import type { HeraldApp } from "../app.ts";
+import { merchantScope, writeMode } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { Metadata, Mode, PageQuery } from "../schemas.ts";
 import { endpointView } from "../views.ts";
@@ -36,9 +36,15 @@ const RetryPolicy = Type.Union(
     Type.Literal("live"),
     Type.Literal("test"),
     Type.Literal("exponential"),
-    Type.Object({ custom: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
+    Type.Object(
+      { custom: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 50 }) },
+      { additionalProperties: false },
+    ),
   ],
-  { description: "A named schedule (see GET /v1/retry-policies) or {custom: [delay seconds…]}. Defaults to the endpoint's mode." },
+  {
+    description:
+      "A named schedule (see GET /v1/retry-policies) or {custom: [delay seconds…]}. Defaults to the endpoint's mode.",
+  },
 );
 
 const fields = {
@@ -46,19 +52,26 @@ const fields = {
   description: Type.String({ maxLength: 1024 }),
   event_types: Type.Array(Type.String({ minLength: 1, maxLength: 130 }), {
     maxItems: 100,
-    description: "Event types to receive: exact (`payment.succeeded`), prefix (`payment.*`) or `*`. Empty: all.",
+    description:
+      "Event types to receive: exact (`payment.succeeded`), prefix (`payment.*`) or `*`. Empty: all.",
   }),
   enabled: Type.Boolean(),
   retry_policy: RetryPolicy,
   signature_scheme: Type.Union(signatureSchemes.map((s) => Type.Literal(s))),
-  headers: Type.Record(Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), Type.String({ maxLength: 1024 }), {
-    maxProperties: 20,
-  }),
+  headers: Type.Record(
+    Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }),
+    Type.String({ maxLength: 1024 }),
+    {
+      maxProperties: 20,
+    },
+  ),
   timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000 }),
   metadata: Metadata,
 };
 
-const optional = Object.fromEntries(Object.entries(fields).map(([name, schema]) => [name, Type.Optional(schema)])) as {
+const optional = Object.fromEntries(
+  Object.entries(fields).map(([name, schema]) => [name, Type.Optional(schema)]),
+) as {
   [K in keyof typeof fields]: ReturnType<typeof Type.Optional<(typeof fields)[K]>>;
 };
 
@@ -67,7 +80,9 @@ const CreateBody = Type.Object(
     ...optional,
     url: fields.url,
     mode: Type.Optional(Mode),
-    secret: Type.Optional(Type.String({ maxLength: 256, description: "Your own signing secret; generated when absent." })),
+    secret: Type.Optional(
+      Type.String({ maxLength: 256, description: "Your own signing secret; generated when absent." }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -89,23 +104,39 @@ export async function endpointRoutes(app: HeraldApp) {
       if (problem) throw new HttpProblem("validation", `url ${problem}.`, "url");
     }
     const badType = body.event_types?.find((t) => !isEventTypeFilter(t));
-    if (badType !== undefined) throw new HttpProblem("validation", `"${badType}" is not an event type or prefix.*`, "event_types");
+    if (badType !== undefined)
+      throw new HttpProblem("validation", `"${badType}" is not an event type or prefix.*`, "event_types");
     if (body.retry_policy && typeof body.retry_policy === "object") {
       const problem = customPolicyProblem(body.retry_policy.custom);
       if (problem) throw new HttpProblem("validation", `retry_policy.custom ${problem}.`, "retry_policy");
     }
-    const reserved = Object.keys(body.headers ?? {}).find((name) => isReservedHeader(name, config.signatureHeader));
-    if (reserved) throw new HttpProblem("validation", `header "${reserved}" is set by Herald and cannot be overridden.`, "headers");
+    const reserved = Object.keys(body.headers ?? {}).find((name) =>
+      isReservedHeader(name, config.signatureHeader),
+    );
+    if (reserved)
+      throw new HttpProblem(
+        "validation",
+        `header "${reserved}" is set by Herald and cannot be overridden.`,
+        "headers",
+      );
     void scheme;
   }
 
   function sealed(secret: string): StoredSecret {
-    return { secret: sealSecret(encryptionKey, secret), created_at: new Date().toISOString(), expires_at: null };
+    return {
+      secret: sealSecret(encryptionKey, secret),
+      created_at: new Date().toISOString(),
+      expires_at: null,
+    };
   }
 
-  async function load(request: FastifyRequest<{ Params: Static<typeof Params> }>): Promise<[Scope, Endpoint]> {
+  async function load(
+    request: FastifyRequest<{ Params: Static<typeof Params> }>,
+  ): Promise<[Scope, Endpoint]> {
     const scope = await merchantScope(request, db, request.params.mid);
-    const endpoint = isId("endpoint", request.params.eid) ? await getEndpoint(db, scope, request.params.eid) : undefined;
+    const endpoint = isId("endpoint", request.params.eid)
+      ? await getEndpoint(db, scope, request.params.eid)
+      : undefined;
     if (!endpoint) throw notFound("endpoint");
     return [scope, endpoint];
   }
@@ -128,7 +159,10 @@ export async function endpointRoutes(app: HeraldApp) {
       const scheme = body.signature_scheme ?? "standard";
       checkFields(body, mode, scheme);
       if (body.secret !== undefined && !isValidSecret(scheme, body.secret)) {
-        const rule = scheme === "standard" ? "whsec_ followed by 24 to 64 bytes in base64" : "16 to 128 printable characters";
+        const rule =
+          scheme === "standard"
+            ? "whsec_ followed by 24 to 64 bytes in base64"
+            : "16 to 128 printable characters";
         throw new HttpProblem("validation", `secret must be ${rule}.`, "secret");
       }
       const secret = body.secret ?? generateSecret(scheme);
@@ -164,15 +198,22 @@ export async function endpointRoutes(app: HeraldApp) {
     },
     async (request) => {
       const scope = await merchantScope(request, db, request.params.mid);
-      const page = await listEndpoints(db, scope, { limit: request.query.limit ?? 20, cursor: request.query.cursor });
+      const page = await listEndpoints(db, scope, {
+        limit: request.query.limit ?? 20,
+        cursor: request.query.cursor,
+      });
       return { data: page.data.map(endpointView), next_cursor: page.next_cursor };
     },
   );
 
-  app.get("/v1/merchants/:mid/endpoints/:eid", { schema: { tags: ["endpoints"], summary: "Get an endpoint", params: Params } }, async (request) => {
-    const [, endpoint] = await load(request);
-    return endpointView(endpoint);
-  });
+  app.get(
+    "/v1/merchants/:mid/endpoints/:eid",
+    { schema: { tags: ["endpoints"], summary: "Get an endpoint", params: Params } },
+    async (request) => {
+      const [, endpoint] = await load(request);
+      return endpointView(endpoint);
+    },
+  );
 
   app.patch(
     "/v1/merchants/:mid/endpoints/:eid",
@@ -181,10 +222,15 @@ export async function endpointRoutes(app: HeraldApp) {
       const [scope, endpoint] = await load(request);
       checkFields(request.body, endpoint.mode, endpoint.signature_scheme as SignatureScheme);
       if (request.body.signature_scheme && request.body.signature_scheme !== endpoint.signature_scheme) {
-        throw new HttpProblem("validation", "signature_scheme cannot change: register a new endpoint instead.", "signature_scheme");
+        throw new HttpProblem(
+          "validation",
+          "signature_scheme cannot change: register a new endpoint instead.",
+          "signature_scheme",
+        );
       }
       const patch: Partial<EndpointFields> = { ...request.body };
-      if (request.body.enabled === false) patch.disabled_reason = request.body.disabled_reason ?? "disabled through the API";
+      if (request.body.enabled === false)
+        patch.disabled_reason = request.body.disabled_reason ?? "disabled through the API";
       const updated = await updateEndpoint(db, scope, endpoint.id, patch);
       if (!updated) throw notFound("endpoint");
       return endpointView(updated);
@@ -193,7 +239,13 @@ export async function endpointRoutes(app: HeraldApp) {
 
   app.delete(
     "/v1/merchants/:mid/endpoints/:eid",
-    { schema: { tags: ["endpoints"], summary: "Delete an endpoint; its pending deliveries are cancelled", params: Params } },
+    {
+      schema: {
+        tags: ["endpoints"],
+        summary: "Delete an endpoint; its pending deliveries are cancelled",
+        params: Params,
+      },
+    },
     async (request, reply) => {
       const [scope, endpoint] = await load(request);
       await deleteEndpoint(db, scope, endpoint.id);
@@ -207,7 +259,8 @@ export async function endpointRoutes(app: HeraldApp) {
       schema: {
         tags: ["endpoints"],
         summary: "Rotate the signing secret",
-        description: "The new secret signs at once; the previous ones keep signing (one signature each) until the grace period ends.",
+        description:
+          "The new secret signs at once; the previous ones keep signing (one signature each) until the grace period ends.",
         params: Params,
         body: Type.Optional(
           Type.Object(
@@ -224,12 +277,16 @@ export async function endpointRoutes(app: HeraldApp) {
       const [scope, endpoint] = await load(request);
       const scheme = endpoint.signature_scheme as SignatureScheme;
       const supplied = request.body?.secret;
-      if (supplied !== undefined && !isValidSecret(scheme, supplied)) throw new HttpProblem("validation", "secret is not valid for this scheme.", "secret");
+      if (supplied !== undefined && !isValidSecret(scheme, supplied))
+        throw new HttpProblem("validation", "secret is not valid for this scheme.", "secret");
       const now = Date.now();
       const graceEnds = new Date(now + (request.body?.grace_period_hours ?? 24) * 3_600_000).toISOString();
       const previous = endpoint.secrets
         .filter((s) => s.expires_at === null || Date.parse(s.expires_at) > now)
-        .map((s) => ({ ...s, expires_at: s.expires_at && s.expires_at < graceEnds ? s.expires_at : graceEnds }));
+        .map((s) => ({
+          ...s,
+          expires_at: s.expires_at && s.expires_at < graceEnds ? s.expires_at : graceEnds,
+        }));
       const secret = supplied ?? generateSecret(scheme);
       await updateEndpoint(db, scope, endpoint.id, { secrets: [sealed(secret), ...previous] });
       return { secret, previous_secrets_expire_at: previous.length > 0 ? graceEnds : null };

@@ -2,17 +2,23 @@ import { createHash } from "node:crypto";
 import { isEventType, isId } from "@herald/core";
 import { type EmitRequest, type EmitResult, emitEvents, getEvent, listEvents } from "@herald/db";
 import { Type } from "typebox";
-import { merchantScope, requireAdmin, writeMode } from "../auth.ts";
 import type { HeraldApp } from "../app.ts";
+import { merchantScope, requireAdmin, writeMode } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { MerchantParams, Mode, PageQuery, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
 
-const EventType = Type.String({ minLength: 1, maxLength: 128, pattern: "^[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*$" });
+const EventType = Type.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*$",
+});
 const EmitBody = Type.Object(
   {
     type: EventType,
-    data: Type.Record(Type.String(), Type.Unknown(), { description: "Any JSON object; delivered exactly as sent." }),
+    data: Type.Record(Type.String(), Type.Unknown(), {
+      description: "Any JSON object; delivered exactly as sent.",
+    }),
     mode: Type.Optional(Mode),
   },
   { additionalProperties: false },
@@ -46,9 +52,20 @@ export async function eventRoutes(app: HeraldApp) {
       const key = request.headers["idempotency-key"];
       const mode = writeMode(scope, request.body.mode, "live");
       const [result] = await emitEvents(db, boss, scope.merchantId, [
-        { type: request.body.type, data: request.body.data, mode, idempotencyKey: key, requestHash: key ? requestHash(request.body) : undefined },
+        {
+          type: request.body.type,
+          data: request.body.data,
+          mode,
+          idempotencyKey: key,
+          requestHash: key ? requestHash(request.body) : undefined,
+        },
       ]);
-      if (result!.conflict) throw new HttpProblem("idempotency_conflict", "This Idempotency-Key was used with a different request.", "idempotency-key");
+      if (result!.conflict)
+        throw new HttpProblem(
+          "idempotency_conflict",
+          "This Idempotency-Key was used with a different request.",
+          "idempotency-key",
+        );
       if (result!.replayed) reply.header("idempotent-replayed", "true");
       return reply.code(202).send(emitted(result!));
     },
@@ -65,7 +82,10 @@ export async function eventRoutes(app: HeraldApp) {
         body: Type.Object(
           {
             events: Type.Array(
-              Type.Object({ ...EmitBody.properties, idempotency_key: Type.Optional(IdempotencyKey) }, { additionalProperties: false }),
+              Type.Object(
+                { ...EmitBody.properties, idempotency_key: Type.Optional(IdempotencyKey) },
+                { additionalProperties: false },
+              ),
               { minItems: 1, maxItems: 1000 },
             ),
           },
@@ -77,18 +97,32 @@ export async function eventRoutes(app: HeraldApp) {
       requireAdmin(request);
       const scope = await merchantScope(request, db, request.params.mid);
       const keys = request.body.events.map((e) => e.idempotency_key).filter(Boolean);
-      if (new Set(keys).size !== keys.length) throw new HttpProblem("validation", "idempotency_key values must be unique within a batch.", "events");
+      if (new Set(keys).size !== keys.length)
+        throw new HttpProblem(
+          "validation",
+          "idempotency_key values must be unique within a batch.",
+          "events",
+        );
       const requests: EmitRequest[] = request.body.events.map((e) => ({
         type: e.type,
         data: e.data,
         mode: e.mode ?? "live",
         idempotencyKey: e.idempotency_key,
-        requestHash: e.idempotency_key ? requestHash({ type: e.type, data: e.data, mode: e.mode }) : undefined,
+        requestHash: e.idempotency_key
+          ? requestHash({ type: e.type, data: e.data, mode: e.mode })
+          : undefined,
       }));
       const results = await emitEvents(db, boss, scope.merchantId, requests);
       return reply.code(202).send({
         data: results.map((r) =>
-          r.conflict ? { error: new HttpProblem("idempotency_conflict", "idempotency_key was used with a different request.").problem } : emitted(r),
+          r.conflict
+            ? {
+                error: new HttpProblem(
+                  "idempotency_conflict",
+                  "idempotency_key was used with a different request.",
+                ).problem,
+              }
+            : emitted(r),
         ),
       });
     },
@@ -104,7 +138,9 @@ export async function eventRoutes(app: HeraldApp) {
         querystring: Type.Object(
           {
             ...PageQuery,
-            type: Type.Optional(Type.String({ maxLength: 130, description: "An exact type or a prefix such as `payment.*`." })),
+            type: Type.Optional(
+              Type.String({ maxLength: 130, description: "An exact type or a prefix such as `payment.*`." }),
+            ),
             since: Type.Optional(Timestamp),
             until: Type.Optional(Timestamp),
           },
@@ -120,7 +156,13 @@ export async function eventRoutes(app: HeraldApp) {
       }
       const page = await listEvents(
         db,
-        { merchantId: scope.merchantId, mode: scope.mode, type, since: since ? new Date(since) : undefined, until: until ? new Date(until) : undefined },
+        {
+          merchantId: scope.merchantId,
+          mode: scope.mode,
+          type,
+          since: since ? new Date(since) : undefined,
+          until: until ? new Date(until) : undefined,
+        },
         { limit: limit ?? 20, cursor },
       );
       return { data: page.data.map(eventView), next_cursor: page.next_cursor };

@@ -19,7 +19,12 @@ export async function createApiKey(db: Db, merchantId: string, mode: KeyMode) {
 }
 
 export function listApiKeys(db: Db, merchantId: string) {
-  return db.selectFrom("api_keys").selectAll().where("merchant_id", "=", merchantId).orderBy("id", "desc").execute();
+  return db
+    .selectFrom("api_keys")
+    .selectAll()
+    .where("merchant_id", "=", merchantId)
+    .orderBy("id", "desc")
+    .execute();
 }
 
 export async function revokeApiKey(db: Db, merchantId: string, id: string): Promise<boolean> {

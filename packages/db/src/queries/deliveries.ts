@@ -35,7 +35,12 @@ export function getDelivery(db: Db, filter: DeliveryFilter, id: string) {
 }
 
 export function listAttempts(db: Db, deliveryId: string) {
-  return db.selectFrom("attempts").selectAll().where("delivery_id", "=", deliveryId).orderBy("number").execute();
+  return db
+    .selectFrom("attempts")
+    .selectAll()
+    .where("delivery_id", "=", deliveryId)
+    .orderBy("number")
+    .execute();
 }
 
 /** Everything one attempt needs, for a batch of deliveries: the delivery, its event's bytes, its endpoint. */
@@ -97,7 +102,11 @@ export interface AttemptRecord {
  * (the row lock orders concurrent recorders, so attempt numbers never repeat), stores the attempt
  * rows, and keeps each endpoint's failure window. Returns the endpoints it disabled.
  */
-export async function recordAttempts(db: Db, records: AttemptRecord[], disableAfterMs: number): Promise<string[]> {
+export async function recordAttempts(
+  db: Db,
+  records: AttemptRecord[],
+  disableAfterMs: number,
+): Promise<string[]> {
   const perDelivery = new Map<string, number>();
   const rows = records.map((r) => {
     const ordinal = (perDelivery.get(r.delivery_id) ?? 0) + 1;
@@ -106,7 +115,14 @@ export async function recordAttempts(db: Db, records: AttemptRecord[], disableAf
   });
   const counts = [...perDelivery].map(([id, n]) => {
     const last = rows.findLast((r) => r.delivery_id === id)!;
-    return { id, n, status: last.status, next_attempt_at: last.next_attempt_at, last_status: last.response_status, last_error: last.error };
+    return {
+      id,
+      n,
+      status: last.status,
+      next_attempt_at: last.next_attempt_at,
+      last_status: last.response_status,
+      last_error: last.error,
+    };
   });
   const { rows: totals } = await sql<{ id: string; attempt_count: number }>`
     UPDATE deliveries d SET
@@ -147,19 +163,39 @@ export async function recordAttempts(db: Db, records: AttemptRecord[], disableAf
   return updateEndpointHealth(db, records, disableAfterMs);
 }
 
-async function updateEndpointHealth(db: Db, records: AttemptRecord[], disableAfterMs: number): Promise<string[]> {
+async function updateEndpointHealth(
+  db: Db,
+  records: AttemptRecord[],
+  disableAfterMs: number,
+): Promise<string[]> {
   const healthy = [...new Set(records.filter((r) => r.succeeded).map((r) => r.endpoint_id))];
-  const failing = [...new Set(records.filter((r) => !r.succeeded).map((r) => r.endpoint_id))].filter((id) => !healthy.includes(id));
+  const failing = [...new Set(records.filter((r) => !r.succeeded).map((r) => r.endpoint_id))].filter(
+    (id) => !healthy.includes(id),
+  );
   const gone = records.filter((r) => r.disable_reason);
   if (healthy.length > 0) {
-    await db.updateTable("endpoints").set({ failing_since: null }).where("id", "in", healthy).where("failing_since", "is not", null).execute();
+    await db
+      .updateTable("endpoints")
+      .set({ failing_since: null })
+      .where("id", "in", healthy)
+      .where("failing_since", "is not", null)
+      .execute();
   }
   const disabled: string[] = [];
   if (failing.length > 0) {
-    await db.updateTable("endpoints").set({ failing_since: new Date() }).where("id", "in", failing).where("failing_since", "is", null).execute();
+    await db
+      .updateTable("endpoints")
+      .set({ failing_since: new Date() })
+      .where("id", "in", failing)
+      .where("failing_since", "is", null)
+      .execute();
     const stale = await db
       .updateTable("endpoints")
-      .set({ enabled: false, disabled_reason: `every attempt failed for ${Math.round(disableAfterMs / 3_600_000)} hours`, updated_at: new Date() })
+      .set({
+        enabled: false,
+        disabled_reason: `every attempt failed for ${Math.round(disableAfterMs / 3_600_000)} hours`,
+        updated_at: new Date(),
+      })
       .where("id", "in", failing)
       .where("enabled", "=", true)
       .where("failing_since", "<", new Date(Date.now() - disableAfterMs))

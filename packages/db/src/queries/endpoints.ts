@@ -37,13 +37,23 @@ export function createEndpoint(
 ) {
   return db
     .insertInto("endpoints")
-    .values({ ...jsonFields(input), id: input.id, merchant_id: input.merchant_id, mode: input.mode, secrets: JSON.stringify(input.secrets) } as never)
+    .values({
+      ...jsonFields(input),
+      id: input.id,
+      merchant_id: input.merchant_id,
+      mode: input.mode,
+      secrets: JSON.stringify(input.secrets),
+    } as never)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 function scoped(db: Db, scope: Scope) {
-  let query = db.selectFrom("endpoints").selectAll().where("merchant_id", "=", scope.merchantId).where("deleted_at", "is", null);
+  let query = db
+    .selectFrom("endpoints")
+    .selectAll()
+    .where("merchant_id", "=", scope.merchantId)
+    .where("deleted_at", "is", null);
   if (scope.mode) query = query.where("mode", "=", scope.mode);
   return query;
 }
@@ -56,7 +66,12 @@ export function getEndpoint(db: Db, scope: Scope, id: string): Promise<Endpoint 
   return scoped(db, scope).where("id", "=", id).executeTakeFirst();
 }
 
-export function updateEndpoint(db: Db, scope: Scope, id: string, patch: Partial<EndpointFields> & { secrets?: StoredSecret[] }) {
+export function updateEndpoint(
+  db: Db,
+  scope: Scope,
+  id: string,
+  patch: Partial<EndpointFields> & { secrets?: StoredSecret[] },
+) {
   const { secrets, ...fields } = patch;
   let query = db
     .updateTable("endpoints")

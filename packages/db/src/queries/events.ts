@@ -33,14 +33,21 @@ export interface EmitResult {
  * one transaction, so a crash leaves either nothing or events fully scheduled. An idempotency key
  * already used by the merchant answers with the first event and creates nothing.
  */
-export async function emitEvents(db: Db, boss: PgBoss, merchantId: string, requests: EmitRequest[]): Promise<EmitResult[]> {
+export async function emitEvents(
+  db: Db,
+  boss: PgBoss,
+  merchantId: string,
+  requests: EmitRequest[],
+): Promise<EmitResult[]> {
   const modes = [...new Set(requests.map((r) => r.mode))];
   const endpoints = await fanoutEndpoints(db, merchantId, modes);
   const now = new Date();
   const createdAt = now.toISOString();
   const events = requests.map((request) => {
     const id = newId("event", now.getTime());
-    const targets = endpoints.filter((ep) => ep.mode === request.mode && matchesEventType(ep.event_types, request.type));
+    const targets = endpoints.filter(
+      (ep) => ep.mode === request.mode && matchesEventType(ep.event_types, request.type),
+    );
     return {
       request,
       row: {
@@ -59,7 +66,13 @@ export async function emitEvents(db: Db, boss: PgBoss, merchantId: string, reque
     // One statement for every event and its deliveries: an event whose idempotency key is taken
     // inserts nothing, and neither do its deliveries.
     const deliveryRows = events.flatMap((e) =>
-      e.deliveries.map((d) => ({ id: d.id, event_id: d.event_id, endpoint_id: d.endpoint.id, mode: e.row.mode, event_type: e.row.type })),
+      e.deliveries.map((d) => ({
+        id: d.id,
+        event_id: d.event_id,
+        endpoint_id: d.endpoint.id,
+        mode: e.row.mode,
+        event_type: e.row.type,
+      })),
     );
     const { rows } = await sql<{ event_id: string; delivery_id: string | null }>`
       WITH new_events AS (
@@ -86,7 +99,13 @@ export async function emitEvents(db: Db, boss: PgBoss, merchantId: string, reque
       .flatMap((e) =>
         e.deliveries.map((d) =>
           attemptJob(
-            { delivery_id: d.id, trigger: "scheduled", scheduled_at: createdAt, endpoint_id: d.endpoint.id, timeout_ms: d.endpoint.timeout_ms },
+            {
+              delivery_id: d.id,
+              trigger: "scheduled",
+              scheduled_at: createdAt,
+              endpoint_id: d.endpoint.id,
+              timeout_ms: d.endpoint.timeout_ms,
+            },
             now,
           ),
         ),
@@ -96,10 +115,24 @@ export async function emitEvents(db: Db, boss: PgBoss, merchantId: string, reque
   });
 
   const replays = events.filter((e) => !inserted.has(e.row.id));
-  const earlier = replays.length > 0 ? await findByIdempotencyKeys(db, merchantId, replays.map((e) => e.row.idempotency_key!)) : [];
+  const earlier =
+    replays.length > 0
+      ? await findByIdempotencyKeys(
+          db,
+          merchantId,
+          replays.map((e) => e.row.idempotency_key!),
+        )
+      : [];
   return events.map((e): EmitResult => {
     if (inserted.has(e.row.id)) {
-      return { id: e.row.id, type: e.row.type, created_at: createdAt, deliveries: e.deliveries.length, replayed: false, conflict: false };
+      return {
+        id: e.row.id,
+        type: e.row.type,
+        created_at: createdAt,
+        deliveries: e.deliveries.length,
+        replayed: false,
+        conflict: false,
+      };
     }
     const first = earlier.find((row) => row.idempotency_key === e.row.idempotency_key)!;
     return {
@@ -118,7 +151,11 @@ function findByIdempotencyKeys(db: Db, merchantId: string, keys: string[]) {
     .selectFrom("events")
     .select(["id", "type", "created_at", "idempotency_key", "request_hash"])
     .select((eb) =>
-      eb.selectFrom("deliveries").select(eb.fn.countAll<number>().as("n")).whereRef("deliveries.event_id", "=", "events.id").as("deliveries"),
+      eb
+        .selectFrom("deliveries")
+        .select(eb.fn.countAll<number>().as("n"))
+        .whereRef("deliveries.event_id", "=", "events.id")
+        .as("deliveries"),
     )
     .where("merchant_id", "=", merchantId)
     .where("idempotency_key", "in", keys)
@@ -136,9 +173,13 @@ export interface EventFilter {
 }
 
 function eventsQuery(db: Db, filter: EventFilter) {
-  let query = db.selectFrom("events").select(["id", "mode", "type", "body", "created_at"]).where("merchant_id", "=", filter.merchantId);
+  let query = db
+    .selectFrom("events")
+    .select(["id", "mode", "type", "body", "created_at"])
+    .where("merchant_id", "=", filter.merchantId);
   if (filter.mode) query = query.where("mode", "=", filter.mode);
-  if (filter.type?.endsWith(".*")) query = query.where("type", "like", `${filter.type.slice(0, -1).replace(/[\\%_]/g, "\\$&")}%`);
+  if (filter.type?.endsWith(".*"))
+    query = query.where("type", "like", `${filter.type.slice(0, -1).replace(/[\\%_]/g, "\\$&")}%`);
   else if (filter.type) query = query.where("type", "=", filter.type);
   if (filter.since) query = query.where("created_at", ">=", filter.since);
   if (filter.until) query = query.where("created_at", "<", filter.until);

@@ -15,10 +15,19 @@ export function listMerchants(db: Db, request: PageRequest) {
 }
 
 export function getMerchant(db: Db, id: string) {
-  return db.selectFrom("merchants").selectAll().where("id", "=", id).where("deleted_at", "is", null).executeTakeFirst();
+  return db
+    .selectFrom("merchants")
+    .selectAll()
+    .where("id", "=", id)
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
 }
 
-export function updateMerchant(db: Db, id: string, patch: { name?: string; metadata?: Record<string, string> }) {
+export function updateMerchant(
+  db: Db,
+  id: string,
+  patch: { name?: string; metadata?: Record<string, string> },
+) {
   return db
     .updateTable("merchants")
     .set({
@@ -47,8 +56,17 @@ export function deleteMerchant(db: Db, id: string) {
       .returning("id")
       .executeTakeFirst();
     if (!deleted) return false;
-    await trx.updateTable("endpoints").set({ deleted_at: now, enabled: false }).where("merchant_id", "=", id).execute();
-    await trx.updateTable("api_keys").set({ revoked_at: now }).where("merchant_id", "=", id).where("revoked_at", "is", null).execute();
+    await trx
+      .updateTable("endpoints")
+      .set({ deleted_at: now, enabled: false })
+      .where("merchant_id", "=", id)
+      .execute();
+    await trx
+      .updateTable("api_keys")
+      .set({ revoked_at: now })
+      .where("merchant_id", "=", id)
+      .where("revoked_at", "is", null)
+      .execute();
     await trx
       .updateTable("deliveries")
       .set({ status: "cancelled", next_attempt_at: null, updated_at: now })
