@@ -1,0 +1,18 @@
+# One image for every Herald process; docker-compose.yml picks the entry point.
+FROM node:24-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY apps/api/package.json apps/api/
+COPY apps/dispatcher/package.json apps/dispatcher/
+COPY apps/herald/package.json apps/herald/
+COPY packages/config/package.json packages/config/
+COPY packages/core/package.json packages/core/
+COPY packages/db/package.json packages/db/
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY apps apps
+COPY packages packages
+COPY migrations migrations
+USER node
+EXPOSE 8080
+CMD ["node", "apps/herald/src/api.ts"]
