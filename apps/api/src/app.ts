@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { AjvCompiler } from "@fastify/ajv-compiler";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -14,15 +15,19 @@ import Fastify, {
 } from "fastify";
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
-import { authenticate } from "./auth.ts";
+import { authorize } from "./auth.ts";
 import { HttpProblem, sendProblem, toProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
+import { attemptRoutes } from "./routes/attempts.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { endpointRoutes } from "./routes/endpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
-import { Problem } from "./schemas.ts";
+import { recoveryRoutes } from "./routes/recovery.ts";
+import { statsRoutes } from "./routes/stats.ts";
+import { testEventRoutes } from "./routes/test-events.ts";
+import { NoQuery, Problem } from "./schemas.ts";
 
 export const version = "0.1.0";
 
@@ -52,7 +57,34 @@ export type HeraldApp = FastifyInstance<
 >;
 
 type RoutePlugin = (app: HeraldApp) => Promise<void>;
-const resources: RoutePlugin[] = [merchantRoutes, apiKeyRoutes, endpointRoutes, eventRoutes, deliveryRoutes];
+const resources: RoutePlugin[] = [
+  merchantRoutes,
+  apiKeyRoutes,
+  endpointRoutes,
+  eventRoutes,
+  deliveryRoutes,
+  attemptRoutes,
+  recoveryRoutes,
+  testEventRoutes,
+  statsRoutes,
+];
+
+const buildAjv = AjvCompiler();
+
+/**
+ * Query strings and path segments are text, so "20" has to become 20 there; a JSON body carries its
+ * own types, and a wrong one is refused rather than guessed at.
+ */
+const buildValidator: typeof buildAjv = (schemas, options) => {
+  const text = buildAjv(schemas, options);
+  const customOptions = { ...options?.customOptions, coerceTypes: false } as never;
+  const json = buildAjv(schemas, { ...options, customOptions });
+  return ((route: { httpPart?: string }) =>
+    (route.httpPart === "body" ? json : text)(route as never)) as never;
+};
+
+/** Everything under /v1/ needs a key, except the published retry schedules. */
+const needsKey = (url: string) => url.startsWith("/v1/") && !url.startsWith("/v1/retry-policies");
 
 export async function buildApp(context: HeraldContext, log: Logger): Promise<HeraldApp> {
   const app = Fastify({
@@ -65,6 +97,9 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
     logController: new LogController({ requestIdLogLabel: "request_id" }),
     // Unknown fields are refused, not silently dropped: a typo must not lose a setting.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+    schemaController: { compilersFactory: { buildValidator } },
+    // A path that cannot even be routed answers problem+json like everything else.
+    frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate("herald", context);
@@ -73,12 +108,32 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
     openapi: {
       openapi: "3.1.0",
       info: { title: "Herald", version, description: "Webhook delivery: signed, retried, logged." },
-      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
-      security: [{ apiKey: [] }],
+      components: {
+        securitySchemes: {
+          adminKey: { type: "http", scheme: "bearer", description: "The provider's HERALD_ADMIN_KEY." },
+          merchantKey: {
+            type: "http",
+            scheme: "bearer",
+            description: "A merchant's hk_live_ or hk_test_ key.",
+          },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    // Who may call each route, from the same rules the auth hook applies.
+    transform: ({ schema, url, route }) => {
+      const admin = { adminKey: [] };
+      const security = !needsKey(url) ? [] : route.config?.adminOnly ? [admin] : [admin, { merchantKey: [] }];
+      return { url, schema: { ...schema, security } };
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.addSchema(Problem);
+  // Unknown query parameters are refused like unknown body fields, also where a route takes none.
+  app.addHook("onRoute", (route) => {
+    if (route.url.startsWith("/v1/") && !route.schema?.querystring)
+      route.schema = { ...route.schema, querystring: NoQuery };
+  });
 
   app.setErrorHandler((error, request, reply) => sendProblem(reply, toProblem(error as never, request)));
   app.setNotFoundHandler((request, reply) =>
@@ -89,9 +144,7 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
   );
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
-    if (request.url.startsWith("/v1/") && !request.url.startsWith("/v1/retry-policies")) {
-      await authenticate(request, context.db, context.adminKey);
-    }
+    if (needsKey(request.url)) await authorize(request, context.db, context.adminKey);
   });
 
   await app.register(async (scope) => operationRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { isId } from "@herald/core";
 import { type Db, findApiKey, getMerchant, type Mode, type Scope } from "@herald/db";
-import type { FastifyRequest } from "fastify";
+import type { FastifyRequest, RouteOptions } from "fastify";
 import { HttpProblem, notFound } from "./problems.ts";
 
 /** Who is calling: the provider's admin key, or one merchant's live or test key. */
@@ -10,34 +10,51 @@ export type Principal = { kind: "admin" } | { kind: "merchant"; merchantId: stri
 declare module "fastify" {
   interface FastifyRequest {
     principal: Principal;
+    /** The merchant data a route under /v1/merchants/:mid may see; set before the body is read. */
+    scope: Scope;
   }
-}
-
-export async function authenticate(request: FastifyRequest, db: Db, adminKey: string): Promise<void> {
-  const header = request.headers.authorization ?? "";
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) throw new HttpProblem("unauthorized", "Send Authorization: Bearer <api key>.");
-  const key = match[1]!;
-  if (safeEqual(key, adminKey)) {
-    request.principal = { kind: "admin" };
-    return;
+  interface FastifyContextConfig {
+    /** Only the provider's admin key may call this route; merchant keys get 403. */
+    adminOnly?: boolean;
   }
-  const found = key.startsWith("hk_") ? await findApiKey(db, key) : undefined;
-  if (!found) throw new HttpProblem("unauthorized", "The API key is unknown or revoked.");
-  request.principal = { kind: "merchant", merchantId: found.merchant_id, mode: found.mode };
-  request.log = request.log.child({ merchant_id: found.merchant_id });
-}
-
-export function requireAdmin(request: FastifyRequest): void {
-  if (request.principal.kind !== "admin")
-    throw new HttpProblem("forbidden", "This route needs the admin key.");
 }
 
 /**
- * The slice of a merchant's data this request may see. Another merchant's key, an unknown or
- * malformed merchant id all answer 404, so a caller learns nothing about other tenants.
+ * Runs first on every keyed request, before its body is read or validated: who is calling, whether
+ * the route is theirs to use, and which merchant's data they see. A caller without the right to a
+ * route learns its status and nothing else, whatever it sends.
+ */
+export async function authorize(request: FastifyRequest, db: Db, adminKey: string): Promise<void> {
+  request.principal = await authenticate(request, db, adminKey);
+  if (request.routeOptions.config.adminOnly && request.principal.kind !== "admin")
+    throw new HttpProblem("forbidden", "This route needs the admin key.");
+  const { mid } = (request.params ?? {}) as { mid?: string };
+  if (mid !== undefined) request.scope = await merchantScope(request, db, mid);
+}
+
+async function authenticate(request: FastifyRequest, db: Db, adminKey: string): Promise<Principal> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
+  if (!match) throw new HttpProblem("unauthorized", "Send Authorization: Bearer <api key>.");
+  const key = match[1]!;
+  if (safeEqual(key, adminKey)) return { kind: "admin" };
+  const found = key.startsWith("hk_") ? await findApiKey(db, key) : undefined;
+  if (!found) throw new HttpProblem("unauthorized", "The API key is unknown or revoked.");
+  request.log = request.log.child({ merchant_id: found.merchant_id });
+  return { kind: "merchant", merchantId: found.merchant_id, mode: found.mode };
+}
+
+/** An onRoute hook: every route of the plugin that adds it is admin-only. */
+export function adminOnly(route: RouteOptions): void {
+  route.config = { ...route.config, adminOnly: true };
+}
+
+/**
+ * The slice of a merchant's data this request may see. Another merchant's key, an unknown, deleted
+ * or malformed merchant id all answer 404, so a caller learns nothing about other tenants.
  */
 export async function merchantScope(request: FastifyRequest, db: Db, merchantId: string): Promise<Scope> {
+  // authorize already decided it for this request's merchant: no second lookup.
+  if (request.scope?.merchantId === merchantId) return request.scope;
   const principal = request.principal;
   if (!isId("merchant", merchantId)) throw notFound("merchant");
   if (principal.kind === "merchant") {

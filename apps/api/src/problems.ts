@@ -63,21 +63,38 @@ function isUnavailable(error: { code?: string; message?: string }): boolean {
   );
 }
 
+type ValidationError = NonNullable<FastifyError["validation"]>[number];
+
+/** The field a schema failure names, dotted: `retry_policy.custom.0`. */
+function fieldOf(failure: ValidationError): string {
+  const params = failure.params as Record<string, unknown>;
+  const path = failure.instancePath.split("/").filter(Boolean);
+  const named = params.missingProperty ?? params.additionalProperty ?? params.propertyName;
+  // A name the client made up is echoed, but not at any length.
+  const name = typeof named === "string" && named.length > 64 ? `${named.slice(0, 64)}…` : named;
+  return [...path, ...(typeof name === "string" ? [name] : [])].join(".");
+}
+
+function validationProblem(failures: ValidationError[], where: string): Problem {
+  // Ajv reports every branch of a union before the union itself: the deepest failure says most.
+  const failure = failures.reduce((best, f) =>
+    fieldOf(f).split(".").length > fieldOf(best).split(".").length ? f : best,
+  );
+  const params = failure.params as Record<string, unknown>;
+  const field = fieldOf(failure) || undefined;
+  const at = `${where}${field ? `.${field}` : ""}`;
+  const detail = params.additionalProperty
+    ? `${where}: unknown field "${field}"`
+    : Array.isArray(params.allowedValues)
+      ? `${at}: must be one of ${params.allowedValues.join(", ")}`
+      : `${at}: ${failure.message ?? "is invalid"}`;
+  return new HttpProblem("validation", detail, field).problem;
+}
+
 /** Maps whatever a route threw to its problem; only a genuine bug becomes a 500. */
 export function toProblem(error: FastifyError & { code?: string }, request: FastifyRequest): Problem {
   if (error instanceof HttpProblem) return error.problem;
-  if (error.validation) {
-    const first = error.validation[0];
-    const params = (first?.params ?? {}) as Record<string, unknown>;
-    const path = (first?.instancePath ?? "").split("/").filter(Boolean).join(".");
-    const field =
-      [path, params.missingProperty ?? params.additionalProperty].filter(Boolean).join(".") || undefined;
-    const where = error.validationContext ?? "body";
-    const detail = params.additionalProperty
-      ? `${where}: unknown field "${field}"`
-      : `${where}${field ? `.${field}` : ""}: ${first?.message ?? "is invalid"}`;
-    return new HttpProblem("validation", detail, field).problem;
-  }
+  if (error.validation) return validationProblem(error.validation, error.validationContext ?? "body");
   const mapped: Record<string, [ProblemKind, string]> = {
     FST_ERR_CTP_BODY_TOO_LARGE: ["payload_too_large", "The request body exceeds the size limit."],
     FST_ERR_CTP_INVALID_MEDIA_TYPE: [
@@ -87,6 +104,7 @@ export function toProblem(error: FastifyError & { code?: string }, request: Fast
     FST_ERR_CTP_EMPTY_JSON_BODY: ["malformed_json", "The request body is empty; send a JSON object."],
     FST_ERR_CTP_INVALID_JSON_BODY: ["malformed_json", "The request body is not valid JSON."],
     FST_ERR_CTP_INVALID_CONTENT_LENGTH: ["validation", "The content-length header does not match the body."],
+    FST_ERR_BAD_URL: ["validation", "The request path is not valid percent-encoded UTF-8."],
   };
   const known = error.code ? mapped[error.code] : undefined;
   if (known) return new HttpProblem(known[0], known[1]).problem;

@@ -1,8 +1,32 @@
-import type { ApiKey, Attempt, Delivery, Endpoint, Merchant } from "@herald/db";
+import { customPolicyLimits, signatureSchemes } from "@herald/core";
+import type {
+  ApiKey,
+  Attempt,
+  Delivery,
+  Endpoint,
+  Merchant,
+  OperationProgress,
+  StoredRetryPolicy,
+} from "@herald/db";
+import { type Static, type TSchema, Type } from "typebox";
+import { Metadata, Mode, OneOf, Timestamp } from "./schemas.ts";
 
-/** How each stored row reads in the API: snake_case, ISO times, nothing secret. */
+/**
+ * How each stored row reads in the API: snake_case, ISO times, nothing secret. Each view has its
+ * schema beside it; routes answer with the schema, so a field missing here never leaves the server.
+ */
 
-export const merchantView = (m: Merchant) => ({
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const MerchantObject = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  metadata: Metadata,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const merchantView = (m: Merchant): Static<typeof MerchantObject> => ({
   id: m.id,
   name: m.name,
   metadata: m.metadata,
@@ -10,7 +34,17 @@ export const merchantView = (m: Merchant) => ({
   updated_at: m.updated_at.toISOString(),
 });
 
-export const apiKeyView = (k: ApiKey) => ({
+export const ApiKeyObject = Type.Object({
+  id: Type.String(),
+  merchant_id: Type.String(),
+  mode: Mode,
+  prefix: Type.String({ description: "The start of the key, such as `hk_live_`." }),
+  last4: Type.String({ description: "The last four characters of the key." }),
+  created_at: Timestamp,
+  revoked_at: Nullable(Timestamp),
+});
+
+export const apiKeyView = (k: ApiKey): Static<typeof ApiKeyObject> => ({
   id: k.id,
   merchant_id: k.merchant_id,
   mode: k.mode,
@@ -20,7 +54,50 @@ export const apiKeyView = (k: ApiKey) => ({
   revoked_at: k.revoked_at?.toISOString() ?? null,
 });
 
-export const endpointView = (e: Endpoint) => ({
+const RetryPolicy = Type.Union(
+  [
+    OneOf(["live", "test", "exponential"]),
+    Type.Object(
+      {
+        custom: Type.Array(Type.Integer({ minimum: customPolicyLimits.minDelaySeconds }), {
+          minItems: 1,
+          maxItems: customPolicyLimits.maxDelays,
+          description: `Delays in seconds between attempts, ${customPolicyLimits.maxTotalSeconds} s in total at most.`,
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  {
+    description:
+      "A named schedule (see GET /v1/retry-policies) or {custom: [delay seconds…]}. Defaults to the endpoint's mode.",
+  },
+);
+
+const SignatureScheme = OneOf(signatureSchemes, {
+  description:
+    "`standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the deployment's signature header.",
+});
+
+export const EndpointObject = Type.Object({
+  id: Type.String(),
+  merchant_id: Type.String(),
+  mode: Mode,
+  url: Type.String(),
+  description: Type.String(),
+  event_types: Type.Array(Type.String(), { description: "Empty: every type." }),
+  enabled: Type.Boolean(),
+  disabled_reason: Nullable(Type.String()),
+  retry_policy: RetryPolicy,
+  signature_scheme: SignatureScheme,
+  headers: Type.Record(Type.String(), Type.String()),
+  timeout_ms: Type.Integer(),
+  metadata: Metadata,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const endpointView = (e: Endpoint): Static<typeof EndpointObject> => ({
   id: e.id,
   merchant_id: e.merchant_id,
   mode: e.mode,
@@ -29,8 +106,8 @@ export const endpointView = (e: Endpoint) => ({
   event_types: e.event_types,
   enabled: e.enabled,
   disabled_reason: e.disabled_reason,
-  retry_policy: e.retry_policy,
-  signature_scheme: e.signature_scheme,
+  retry_policy: e.retry_policy as StoredRetryPolicy,
+  signature_scheme: e.signature_scheme as Static<typeof SignatureScheme>,
   headers: e.headers,
   timeout_ms: e.timeout_ms,
   metadata: e.metadata,
@@ -46,7 +123,23 @@ export const eventView = (e: { id: string; mode: string; type: string; body: str
   data: (JSON.parse(e.body) as { data: unknown }).data,
 });
 
-export const deliveryView = (d: Delivery) => ({
+export const DeliveryObject = Type.Object({
+  id: Type.String(),
+  merchant_id: Type.String(),
+  mode: Mode,
+  event_id: Type.String(),
+  endpoint_id: Type.String(),
+  event_type: Type.String(),
+  status: OneOf(["pending", "succeeded", "failed", "cancelled"]),
+  attempt_count: Type.Integer(),
+  next_attempt_at: Nullable(Timestamp),
+  last_status: Nullable(Type.Integer({ description: "The HTTP status of the latest attempt." })),
+  last_error: Nullable(Type.String({ description: "The error class of the latest attempt." })),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export const deliveryView = (d: Delivery): Static<typeof DeliveryObject> => ({
   id: d.id,
   merchant_id: d.merchant_id,
   mode: d.mode,
@@ -62,7 +155,24 @@ export const deliveryView = (d: Delivery) => ({
   updated_at: d.updated_at.toISOString(),
 });
 
-export const attemptView = (a: Attempt, body: string) => ({
+const Headers = Type.Record(Type.String(), Type.String());
+
+export const AttemptObject = Type.Object({
+  id: Type.String(),
+  number: Type.Integer(),
+  trigger: OneOf(["scheduled", "manual", "test"]),
+  scheduled_at: Timestamp,
+  started_at: Timestamp,
+  duration_ms: Type.Integer(),
+  request: Type.Object({ url: Type.String(), headers: Headers, body: Type.String() }),
+  response_status: Nullable(Type.Integer()),
+  response_headers: Nullable(Headers),
+  response_body: Nullable(Type.String({ description: "Capped at 64 KiB." })),
+  error: Nullable(Type.String({ description: "The error class: timeout, connection_refused, dns, …" })),
+  error_detail: Nullable(Type.String()),
+});
+
+export const attemptView = (a: Attempt, body: string): Static<typeof AttemptObject> => ({
   id: a.id,
   number: a.number,
   trigger: a.trigger,
@@ -76,3 +186,64 @@ export const attemptView = (a: Attempt, body: string) => ({
   error: a.error,
   error_detail: a.error_detail,
 });
+
+export const EndpointAttemptObject = Type.Object({
+  ...Type.Omit(AttemptObject, ["request"]).properties,
+  delivery_id: Type.String(),
+  event_id: Type.String(),
+  event_type: Type.String(),
+  request: Type.Object(
+    { url: Type.String(), headers: Headers },
+    { description: "The body is the event's: GET the delivery to read it." },
+  ),
+});
+
+/** An attempt in an endpoint's log: with its delivery and event, without the body. */
+export const endpointAttemptView = (
+  a: Attempt & { event_id: string; event_type: string },
+): Static<typeof EndpointAttemptObject> => {
+  const { request, ...attempt } = attemptView(a, "");
+  return {
+    ...attempt,
+    delivery_id: a.delivery_id,
+    event_id: a.event_id,
+    event_type: a.event_type,
+    request: { url: request.url, headers: request.headers },
+  };
+};
+
+export const OperationObject = Type.Object({
+  id: Type.String(),
+  kind: OneOf(["endpoint.recover"]),
+  status: OneOf(["running", "completed", "stopped"], {
+    description:
+      "`completed` once every delivery was re-sent; `stopped` when the endpoint was disabled or deleted first (recover again once it is enabled).",
+  }),
+  mode: Mode,
+  endpoint_id: Type.String(),
+  since: Timestamp,
+  until: Timestamp,
+  total: Type.Integer({ description: "Failed deliveries in the window when the operation began." }),
+  done: Type.Integer({ description: "Re-sent so far: `succeeded` + `failed`." }),
+  succeeded: Type.Integer({ description: "Re-sent and now succeeded." }),
+  failed: Type.Integer({ description: "Re-sent, and the attempt failed again." }),
+  created_at: Timestamp,
+});
+
+export const operationView = (o: OperationProgress): Static<typeof OperationObject> => {
+  const done = o.succeeded + o.failed;
+  return {
+    id: o.id,
+    kind: o.kind,
+    status: done === o.total ? "completed" : o.endpoint_active ? "running" : "stopped",
+    mode: o.mode,
+    endpoint_id: o.endpoint_id,
+    since: o.since.toISOString(),
+    until: o.until.toISOString(),
+    total: o.total,
+    done,
+    succeeded: o.succeeded,
+    failed: o.failed,
+    created_at: o.created_at.toISOString(),
+  };
+};

@@ -2,15 +2,15 @@ import { isId } from "@herald/core";
 import { createApiKey, listApiKeys, revokeApiKey } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { merchantScope, requireAdmin } from "../auth.ts";
+import { adminOnly } from "../auth.ts";
 import { notFound } from "../problems.ts";
-import { MerchantParams, Mode } from "../schemas.ts";
-import { apiKeyView } from "../views.ts";
+import { answers, listOf, MerchantParams, Mode, NoContent, PageQuery, PathId } from "../schemas.ts";
+import { ApiKeyObject, apiKeyView } from "../views.ts";
 
 /** A merchant's API keys: each bound to live or test mode, shown once, stored hashed. Admin only. */
 export async function apiKeyRoutes(app: HeraldApp) {
   const { db } = app.herald;
-  app.addHook("onRequest", async (request) => requireAdmin(request));
+  app.addHook("onRoute", adminOnly);
 
   app.post(
     "/v1/merchants/:mid/api-keys",
@@ -18,14 +18,17 @@ export async function apiKeyRoutes(app: HeraldApp) {
       schema: {
         tags: ["api keys"],
         summary: "Create a merchant API key",
-        description: "The answer is the only time the key is shown.",
+        description:
+          "A live key sees and writes only live-mode data, a test key only test-mode data. The answer is the only time the key is shown.",
         params: MerchantParams,
         body: Type.Object({ mode: Mode }, { additionalProperties: false }),
+        response: answers({
+          201: Type.Object({ ...ApiKeyObject.properties, key: Type.String({ description: "Shown once." }) }),
+        }),
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const { row, key } = await createApiKey(db, scope.merchantId, request.body.mode);
+      const { row, key } = await createApiKey(db, request.scope.merchantId, request.body.mode);
       return reply.code(201).send({ ...apiKeyView(row), key });
     },
   );
@@ -37,11 +40,16 @@ export async function apiKeyRoutes(app: HeraldApp) {
         tags: ["api keys"],
         summary: "List a merchant's API keys (prefix and last 4 only)",
         params: MerchantParams,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: answers({ 200: listOf(ApiKeyObject) }),
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      return { data: (await listApiKeys(db, scope.merchantId)).map(apiKeyView), next_cursor: null };
+      const page = await listApiKeys(db, request.scope.merchantId, {
+        limit: request.query.limit ?? 20,
+        cursor: request.query.cursor,
+      });
+      return { data: page.data.map(apiKeyView), next_cursor: page.next_cursor };
     },
   );
 
@@ -51,18 +59,16 @@ export async function apiKeyRoutes(app: HeraldApp) {
       schema: {
         tags: ["api keys"],
         summary: "Revoke an API key",
-        params: Type.Object({ mid: Type.String({ maxLength: 64 }), kid: Type.String({ maxLength: 64 }) }),
+        description: "The key stops working at once.",
+        params: Type.Object({ mid: PathId, kid: PathId }),
+        response: answers({ 204: NoContent }),
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      if (
-        !isId("apiKey", request.params.kid) ||
-        !(await revokeApiKey(db, scope.merchantId, request.params.kid))
-      ) {
+      const { kid } = request.params;
+      if (!isId("apiKey", kid) || !(await revokeApiKey(db, request.scope.merchantId, kid)))
         throw notFound("API key");
-      }
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -2,12 +2,19 @@ import { isId } from "@herald/core";
 import { getDelivery, getEvent, listAttempts, listDeliveries } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { merchantScope } from "../auth.ts";
 import { notFound } from "../problems.ts";
-import { MerchantParams, PageQuery, Timestamp } from "../schemas.ts";
-import { attemptView, deliveryView } from "../views.ts";
-
-const Status = Type.Union(["pending", "succeeded", "failed", "cancelled"].map((s) => Type.Literal(s)));
+import {
+  answers,
+  Id,
+  listOf,
+  MerchantParams,
+  OneOf,
+  PageQuery,
+  PathId,
+  Text,
+  Timestamp,
+} from "../schemas.ts";
+import { AttemptObject, attemptView, DeliveryObject, deliveryView } from "../views.ts";
 
 /** Deliveries: one event to one endpoint, with every attempt made. */
 export async function deliveryRoutes(app: HeraldApp) {
@@ -23,29 +30,28 @@ export async function deliveryRoutes(app: HeraldApp) {
         querystring: Type.Object(
           {
             ...PageQuery,
-            endpoint_id: Type.Optional(Type.String({ maxLength: 64 })),
-            event_id: Type.Optional(Type.String({ maxLength: 64 })),
-            event_type: Type.Optional(Type.String({ maxLength: 128 })),
-            status: Type.Optional(Status),
+            endpoint_id: Type.Optional(Id("endpoint")),
+            event_id: Type.Optional(Id("event")),
+            event_type: Type.Optional(Text({ maxLength: 128 })),
+            status: Type.Optional(OneOf(["pending", "succeeded", "failed", "cancelled"])),
             since: Type.Optional(Timestamp),
             until: Type.Optional(Timestamp),
           },
           { additionalProperties: false },
         ),
+        response: answers({ 200: listOf(DeliveryObject) }),
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
       const q = request.query;
       const page = await listDeliveries(
         db,
         {
-          merchantId: scope.merchantId,
-          mode: scope.mode,
+          ...request.scope,
           endpointId: q.endpoint_id,
           eventId: q.event_id,
           eventType: q.event_type,
-          status: q.status as never,
+          status: q.status,
           since: q.since ? new Date(q.since) : undefined,
           until: q.until ? new Date(q.until) : undefined,
         },
@@ -61,19 +67,19 @@ export async function deliveryRoutes(app: HeraldApp) {
       schema: {
         tags: ["deliveries"],
         summary: "Get a delivery with its attempts",
-        params: Type.Object({ mid: Type.String({ maxLength: 64 }), did: Type.String({ maxLength: 64 }) }),
+        params: Type.Object({ mid: PathId, did: PathId }),
+        response: answers({
+          200: Type.Object({ ...DeliveryObject.properties, attempts: Type.Array(AttemptObject) }),
+        }),
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const filter = { merchantId: scope.merchantId, mode: scope.mode };
-      const delivery = isId("delivery", request.params.did)
-        ? await getDelivery(db, filter, request.params.did)
-        : undefined;
+      const { did } = request.params;
+      const delivery = isId("delivery", did) ? await getDelivery(db, request.scope, did) : undefined;
       if (!delivery) throw notFound("delivery");
       const [attempts, event] = await Promise.all([
         listAttempts(db, delivery.id),
-        getEvent(db, filter, delivery.event_id),
+        getEvent(db, request.scope, delivery.event_id),
       ]);
       return { ...deliveryView(delivery), attempts: attempts.map((a) => attemptView(a, event?.body ?? "")) };
     },

@@ -1,18 +1,17 @@
-import { isId } from "@herald/core";
 import { createMerchant, deleteMerchant, getMerchant, listMerchants, updateMerchant } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { requireAdmin } from "../auth.ts";
+import { adminOnly } from "../auth.ts";
 import { notFound } from "../problems.ts";
-import { MerchantParams, Metadata, PageQuery } from "../schemas.ts";
-import { merchantView } from "../views.ts";
+import { answers, listOf, MerchantParams, Metadata, NoContent, PageQuery, Text } from "../schemas.ts";
+import { MerchantObject, merchantView } from "../views.ts";
 
-const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Name = Text({ minLength: 1, maxLength: 200 });
 
 /** Merchants: the tenants. Admin key only. */
 export async function merchantRoutes(app: HeraldApp) {
   const { db } = app.herald;
-  app.addHook("onRequest", async (request) => requireAdmin(request));
+  app.addHook("onRoute", adminOnly);
 
   app.post(
     "/v1/merchants",
@@ -21,6 +20,7 @@ export async function merchantRoutes(app: HeraldApp) {
         tags: ["merchants"],
         summary: "Create a merchant",
         body: Type.Object({ name: Name, metadata: Type.Optional(Metadata) }, { additionalProperties: false }),
+        response: answers({ 201: MerchantObject }),
       },
     },
     async (request, reply) => {
@@ -39,6 +39,7 @@ export async function merchantRoutes(app: HeraldApp) {
         tags: ["merchants"],
         summary: "List merchants",
         querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: answers({ 200: listOf(MerchantObject) }),
       },
     },
     async (request) => {
@@ -52,11 +53,16 @@ export async function merchantRoutes(app: HeraldApp) {
 
   app.get(
     "/v1/merchants/:mid",
-    { schema: { tags: ["merchants"], summary: "Get a merchant", params: MerchantParams } },
+    {
+      schema: {
+        tags: ["merchants"],
+        summary: "Get a merchant",
+        params: MerchantParams,
+        response: answers({ 200: MerchantObject }),
+      },
+    },
     async (request) => {
-      const merchant = isId("merchant", request.params.mid)
-        ? await getMerchant(db, request.params.mid)
-        : undefined;
+      const merchant = await getMerchant(db, request.scope.merchantId);
       if (!merchant) throw notFound("merchant");
       return merchantView(merchant);
     },
@@ -68,17 +74,17 @@ export async function merchantRoutes(app: HeraldApp) {
       schema: {
         tags: ["merchants"],
         summary: "Update a merchant",
+        description: "`metadata`, when given, replaces the whole map.",
         params: MerchantParams,
         body: Type.Object(
           { name: Type.Optional(Name), metadata: Type.Optional(Metadata) },
-          { additionalProperties: false },
+          { additionalProperties: false, minProperties: 1 },
         ),
+        response: answers({ 200: MerchantObject }),
       },
     },
     async (request) => {
-      const merchant = isId("merchant", request.params.mid)
-        ? await updateMerchant(db, request.params.mid, request.body)
-        : undefined;
+      const merchant = await updateMerchant(db, request.scope.merchantId, request.body);
       if (!merchant) throw notFound("merchant");
       return merchantView(merchant);
     },
@@ -91,14 +97,14 @@ export async function merchantRoutes(app: HeraldApp) {
         tags: ["merchants"],
         summary: "Delete a merchant",
         description:
-          "Stops its deliveries and revokes its keys; its events and attempts stay until retention removes them.",
+          "Soft: revokes its keys, disables its endpoints and cancels its pending deliveries; its events and attempts stay until retention removes them.",
         params: MerchantParams,
+        response: answers({ 204: NoContent }),
       },
     },
     async (request, reply) => {
-      if (!isId("merchant", request.params.mid) || !(await deleteMerchant(db, request.params.mid)))
-        throw notFound("merchant");
-      return reply.code(204).send();
+      if (!(await deleteMerchant(db, request.scope.merchantId))) throw notFound("merchant");
+      return reply.code(204).send(null);
     },
   );
 }

@@ -1,5 +1,6 @@
 import { generateApiKey, hashApiKey, type KeyMode, newId } from "@herald/core";
 import type { Db } from "../connect.ts";
+import { type PageRequest, page } from "./page.ts";
 
 export async function createApiKey(db: Db, merchantId: string, mode: KeyMode) {
   const key = generateApiKey(mode);
@@ -18,27 +19,23 @@ export async function createApiKey(db: Db, merchantId: string, mode: KeyMode) {
   return { row, key };
 }
 
-export function listApiKeys(db: Db, merchantId: string) {
-  return db
-    .selectFrom("api_keys")
-    .selectAll()
-    .where("merchant_id", "=", merchantId)
-    .orderBy("id", "desc")
-    .execute();
+/** A merchant's keys, revoked ones included, so a key that stopped working can be explained. */
+export function listApiKeys(db: Db, merchantId: string, request: PageRequest) {
+  return page(db.selectFrom("api_keys").selectAll().where("merchant_id", "=", merchantId), "id", request);
 }
 
+/** Revokes a key of this merchant; revoking it again keeps the first time. False: no such key. */
 export async function revokeApiKey(db: Db, merchantId: string, id: string): Promise<boolean> {
   const result = await db
     .updateTable("api_keys")
-    .set({ revoked_at: new Date() })
+    .set((eb) => ({ revoked_at: eb.fn.coalesce("revoked_at", eb.val(new Date())) }))
     .where("id", "=", id)
     .where("merchant_id", "=", merchantId)
-    .where("revoked_at", "is", null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
-/** The live key a request presents, with its merchant; nothing for an unknown or revoked key. */
+/** The unrevoked key a request presents, with its merchant; nothing for an unknown or revoked key. */
 export function findApiKey(db: Db, key: string) {
   return db
     .selectFrom("api_keys")

@@ -89,6 +89,28 @@ export function updateEndpoint(
   return query.returningAll().executeTakeFirst();
 }
 
+/**
+ * Replaces the endpoint's secrets with `next(current)`, holding the row so that two rotations at
+ * once cannot lose a secret one of them already handed out.
+ */
+export function rotateSecrets(
+  db: Db,
+  scope: Scope,
+  id: string,
+  next: (current: StoredSecret[]) => StoredSecret[],
+): Promise<Endpoint | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const endpoint = await scoped(trx, scope).where("id", "=", id).forUpdate().executeTakeFirst();
+    if (!endpoint) return undefined;
+    return trx
+      .updateTable("endpoints")
+      .set({ secrets: JSON.stringify(next(endpoint.secrets)), updated_at: new Date() })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirst();
+  });
+}
+
 /** Soft delete; the endpoint's pending deliveries are cancelled. */
 export function deleteEndpoint(db: Db, scope: Scope, id: string) {
   return db.transaction().execute(async (trx) => {
