@@ -26,8 +26,10 @@ export function connect(url: string, options: { max?: number; applicationName?: 
     statement_timeout: 30_000,
     application_name: options.applicationName ?? "herald",
   });
-  // An idle client whose server went away emits here; the pool replaces it on next use.
+  // A client whose server went away emits "error" (idle ones on the pool, busy ones on themselves);
+  // unheard, that kills the process. The query in flight still fails, and the pool replaces the client.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { pool, db, close: () => db.destroy() };
 }

@@ -1,37 +1,102 @@
-import { createHash } from "node:crypto";
-import { isEventType, isId } from "@herald/core";
+import { isId } from "@herald/core";
 import { type EmitRequest, type EmitResult, emitEvents, getEvent, listEvents } from "@herald/db";
-import { Type } from "typebox";
+import { Counter } from "prom-client";
+import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { merchantScope, requireAdmin, writeMode } from "../auth.ts";
+import { writeMode } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
-import { MerchantParams, Mode, PageQuery, Timestamp } from "../schemas.ts";
+import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
 
+const eventsEmitted = new Counter({
+  name: "herald_events_emitted_total",
+  help: "Events stored by emit and batch emit; idempotent replays store nothing and are not counted",
+});
+
+/** The most events one batch request may carry. */
+const maxBatchEvents = 1000;
+/**
+ * The body limit of a batch request. Each event's `data` still has HERALD_MAX_PAYLOAD_BYTES to
+ * itself; the batch as a whole gets 16 MiB, so a full batch of typical events (a few KiB each) fits
+ * while one request cannot make the API parse an unbounded document.
+ */
+const batchBodyLimit = 16 * 1024 * 1024;
+
+const eventTypePattern = "[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*";
 const EventType = Type.String({
   minLength: 1,
   maxLength: 128,
-  pattern: "^[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*$",
+  pattern: `^${eventTypePattern}$`,
+  description: "Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`.",
 });
+const EventData = Type.Record(Type.String(), Type.Unknown(), {
+  description: "Any JSON object; delivered exactly as sent, key order kept.",
+});
+const IdempotencyKey = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: "^[\\x20-\\x7e]+$",
+  description:
+    "Printable ASCII, unique per merchant for as long as the event is kept (the retention period, 30 days " +
+    "by default). A repeat answers with the first event and creates nothing; a repeat with another type, " +
+    "mode or data answers 409.",
+});
+
 const EmitBody = Type.Object(
   {
     type: EventType,
-    data: Type.Record(Type.String(), Type.Unknown(), {
-      description: "Any JSON object; delivered exactly as sent.",
-    }),
+    data: EventData,
     mode: Type.Optional(Mode),
   },
   { additionalProperties: false },
 );
-const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255 });
+
+const Emitted = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  created_at: Timestamp,
+  deliveries: Type.Integer({ description: "How many endpoints the event fans out to." }),
+});
+
+const BatchResult = Type.Union([
+  Type.Object({
+    ...Emitted.properties,
+    replayed: Type.Boolean({ description: "The idempotency key was used before: this is the first event." }),
+  }),
+  Type.Object(
+    { error: Type.Ref("Problem") },
+    { description: "This event was refused; the others are unaffected." },
+  ),
+]);
+
+const EventObject = Type.Object({
+  id: Type.String(),
+  mode: Mode,
+  type: Type.String(),
+  created_at: Timestamp,
+  data: EventData,
+});
+
+type EventObject = Static<typeof EventObject>;
+// The stored body is always an envelope emit built from a JSON object, of a mode the table checks.
+const eventObject = (row: Parameters<typeof eventView>[0]) => eventView(row) as EventObject;
+
+const EventParams = Type.Object({ mid: PathId, evid: PathId });
 
 function emitted(result: EmitResult) {
   return { id: result.id, type: result.type, created_at: result.created_at, deliveries: result.deliveries };
 }
 
+const conflict = (field: string) =>
+  new HttpProblem(
+    "idempotency_conflict",
+    "This idempotency key was used with a different type, mode or data.",
+    field,
+  );
+
 /** Events: what a provider's services emit. Emitting stores the event and fans it out. */
 export async function eventRoutes(app: HeraldApp) {
-  const { db, boss } = app.herald;
+  const { db, boss, config } = app.herald;
 
   app.post(
     "/v1/merchants/:mid/events",
@@ -40,33 +105,28 @@ export async function eventRoutes(app: HeraldApp) {
         tags: ["events"],
         summary: "Emit an event",
         description:
-          "Stores the event and schedules one delivery per matching enabled endpoint of its mode, in one transaction. " +
-          "A repeated Idempotency-Key answers with the first event and creates nothing.",
+          "Stores the event and schedules one delivery per matching enabled endpoint of its mode, in one " +
+          "transaction. `mode` defaults to the key's mode, or `live` with the admin key. A repeated " +
+          "Idempotency-Key answers 202 with the first event and the header `idempotent-replayed: true`, and " +
+          "creates nothing. The body may be at most HERALD_MAX_PAYLOAD_BYTES (256 KiB by default).",
         params: MerchantParams,
         headers: Type.Object({ "idempotency-key": Type.Optional(IdempotencyKey) }),
         body: EmitBody,
+        response: answers({ 202: Emitted }),
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const key = request.headers["idempotency-key"];
-      const mode = writeMode(scope, request.body.mode, "live");
-      const [result] = await emitEvents(db, boss, scope.merchantId, [
+      const [result] = await emitEvents(db, boss, request.scope.merchantId, [
         {
           type: request.body.type,
           data: request.body.data,
-          mode,
-          idempotencyKey: key,
-          requestHash: key ? requestHash(request.body) : undefined,
+          mode: writeMode(request.scope, request.body.mode, "live"),
+          idempotencyKey: request.headers["idempotency-key"],
         },
       ]);
-      if (result!.conflict)
-        throw new HttpProblem(
-          "idempotency_conflict",
-          "This Idempotency-Key was used with a different request.",
-          "idempotency-key",
-        );
+      if (result!.conflict) throw conflict("idempotency-key");
       if (result!.replayed) reply.header("idempotent-replayed", "true");
+      else eventsEmitted.inc();
       return reply.code(202).send(emitted(result!));
     },
   );
@@ -74,10 +134,18 @@ export async function eventRoutes(app: HeraldApp) {
   app.post(
     "/v1/merchants/:mid/events/batch",
     {
+      bodyLimit: batchBodyLimit,
+      // Refused before a byte of the (up to 16 MiB) body is read.
+      config: { adminOnly: true },
       schema: {
         tags: ["events"],
-        summary: "Emit up to 1,000 events at once",
-        description: "One transaction for the whole batch; the answer lists one result per event, in order.",
+        summary: `Emit up to ${maxBatchEvents} events at once`,
+        description:
+          "Admin key only. One transaction for the whole batch; the answer lists one result per event, in order. " +
+          "An `idempotency_key` already used (earlier, or by a previous event of the same batch) answers with the " +
+          "first event and `replayed: true`, or, with another type, mode or data, a 409 problem for that event alone. " +
+          `The body may be at most ${batchBodyLimit / 1024 / 1024} MiB, and each event's data at most ` +
+          "HERALD_MAX_PAYLOAD_BYTES (256 KiB by default).",
         params: MerchantParams,
         body: Type.Object(
           {
@@ -86,43 +154,37 @@ export async function eventRoutes(app: HeraldApp) {
                 { ...EmitBody.properties, idempotency_key: Type.Optional(IdempotencyKey) },
                 { additionalProperties: false },
               ),
-              { minItems: 1, maxItems: 1000 },
+              { minItems: 1, maxItems: maxBatchEvents },
             ),
           },
           { additionalProperties: false },
         ),
+        response: answers({ 202: Type.Object({ data: Type.Array(BatchResult) }) }),
       },
     },
     async (request, reply) => {
-      requireAdmin(request);
-      const scope = await merchantScope(request, db, request.params.mid);
-      const keys = request.body.events.map((e) => e.idempotency_key).filter(Boolean);
-      if (new Set(keys).size !== keys.length)
-        throw new HttpProblem(
-          "validation",
-          "idempotency_key values must be unique within a batch.",
-          "events",
-        );
-      const requests: EmitRequest[] = request.body.events.map((e) => ({
-        type: e.type,
-        data: e.data,
-        mode: e.mode ?? "live",
-        idempotencyKey: e.idempotency_key,
-        requestHash: e.idempotency_key
-          ? requestHash({ type: e.type, data: e.data, mode: e.mode })
-          : undefined,
-      }));
-      const results = await emitEvents(db, boss, scope.merchantId, requests);
+      const requests = request.body.events.map((event, index): EmitRequest => {
+        if (Buffer.byteLength(JSON.stringify(event.data)) > config.maxPayloadBytes) {
+          throw new HttpProblem(
+            "payload_too_large",
+            `events.${index}.data is larger than ${config.maxPayloadBytes} bytes.`,
+            `events.${index}.data`,
+          );
+        }
+        return {
+          type: event.type,
+          data: event.data,
+          mode: writeMode(request.scope, event.mode, "live"),
+          idempotencyKey: event.idempotency_key,
+        };
+      });
+      const results = await emitEvents(db, boss, request.scope.merchantId, requests);
+      eventsEmitted.inc(results.filter((r) => !r.replayed).length);
       return reply.code(202).send({
-        data: results.map((r) =>
-          r.conflict
-            ? {
-                error: new HttpProblem(
-                  "idempotency_conflict",
-                  "idempotency_key was used with a different request.",
-                ).problem,
-              }
-            : emitted(r),
+        data: results.map((result, index) =>
+          result.conflict
+            ? { error: conflict(`events.${index}.idempotency_key`).problem }
+            : { ...emitted(result), replayed: result.replayed },
         ),
       });
     },
@@ -134,38 +196,40 @@ export async function eventRoutes(app: HeraldApp) {
       schema: {
         tags: ["events"],
         summary: "List events",
+        description: "Newest first. `since` is inclusive, `until` exclusive.",
         params: MerchantParams,
         querystring: Type.Object(
           {
             ...PageQuery,
             type: Type.Optional(
-              Type.String({ maxLength: 130, description: "An exact type or a prefix such as `payment.*`." }),
+              Type.String({
+                maxLength: 130,
+                pattern: `^${eventTypePattern}(\\.\\*)?$`,
+                description: "An exact type, or a prefix such as `payment.*`.",
+              }),
             ),
             since: Type.Optional(Timestamp),
             until: Type.Optional(Timestamp),
           },
           { additionalProperties: false },
         ),
+        response: answers({ 200: listOf(EventObject) }),
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
       const { type, since, until, limit, cursor } = request.query;
-      if (type !== undefined && !isEventType(type.endsWith(".*") ? type.slice(0, -2) : type)) {
-        throw new HttpProblem("validation", "type must be an event type or a prefix ending in .*", "type");
-      }
       const page = await listEvents(
         db,
         {
-          merchantId: scope.merchantId,
-          mode: scope.mode,
+          merchantId: request.scope.merchantId,
+          mode: request.scope.mode,
           type,
           since: since ? new Date(since) : undefined,
           until: until ? new Date(until) : undefined,
         },
         { limit: limit ?? 20, cursor },
       );
-      return { data: page.data.map(eventView), next_cursor: page.next_cursor };
+      return { data: page.data.map(eventObject), next_cursor: page.next_cursor };
     },
   );
 
@@ -176,20 +240,15 @@ export async function eventRoutes(app: HeraldApp) {
         tags: ["events"],
         summary: "Get an event",
         description: "So a receiver can re-query what it was sent.",
-        params: Type.Object({ mid: Type.String({ maxLength: 64 }), evid: Type.String({ maxLength: 64 }) }),
+        params: EventParams,
+        response: answers({ 200: EventObject }),
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const event = isId("event", request.params.evid)
-        ? await getEvent(db, { merchantId: scope.merchantId, mode: scope.mode }, request.params.evid)
-        : undefined;
+      const { evid } = request.params;
+      const event = isId("event", evid) ? await getEvent(db, request.scope, evid) : undefined;
       if (!event) throw notFound("event");
-      return eventView(event);
+      return eventObject(event);
     },
   );
-}
-
-function requestHash(body: unknown): Buffer {
-  return createHash("sha256").update(JSON.stringify(body)).digest();
 }

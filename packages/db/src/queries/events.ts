@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { envelopeBody, matchesEventType, newId } from "@herald/core";
 import { sql } from "kysely";
 import type { PgBoss } from "pg-boss";
@@ -12,8 +13,6 @@ export interface EmitRequest {
   data: unknown;
   mode: Mode;
   idempotencyKey?: string | undefined;
-  /** Hash of what the client sent under that key, so a different body under the same key is caught. */
-  requestHash?: Buffer | undefined;
 }
 
 export interface EmitResult {
@@ -27,11 +26,24 @@ export interface EmitResult {
   conflict: boolean;
 }
 
+/** What an idempotency key answers with: the event that first took it. */
+interface KeyOwner {
+  id: string;
+  type: string;
+  created_at: string;
+  deliveries: number;
+  requestHash: string | null;
+}
+
 /**
  * Stores events and fans each out: one delivery per matching enabled endpoint of the same mode, and
  * each delivery's first attempt as a runnable job. Events, deliveries and jobs commit together in
  * one transaction, so a crash leaves either nothing or events fully scheduled. An idempotency key
- * already used by the merchant answers with the first event and creates nothing.
+ * already used by the merchant, earlier or by a previous request of the same batch, answers with the
+ * first event and creates nothing.
+ *
+ * Round trips: the fan-out endpoints, then BEGIN, one statement for events and deliveries, the jobs,
+ * COMMIT; when no endpoint matches, the single statement stands alone. Replays add one lookup.
  */
 export async function emitEvents(
   db: Db,
@@ -43,42 +55,49 @@ export async function emitEvents(
   const endpoints = await fanoutEndpoints(db, merchantId, modes);
   const now = new Date();
   const createdAt = now.toISOString();
+  const keysTaken = new Set<string>();
   const events = requests.map((request) => {
+    const key = request.idempotencyKey;
+    // A key repeated within the batch is inserted once: its later uses answer like replays.
+    const tryInsert = key === undefined || !keysTaken.has(key);
+    if (key !== undefined) keysTaken.add(key);
     const id = newId("event", now.getTime());
     const targets = endpoints.filter(
       (ep) => ep.mode === request.mode && matchesEventType(ep.event_types, request.type),
     );
     return {
-      request,
+      tryInsert,
+      key,
       row: {
         id,
         mode: request.mode,
         type: request.type,
         body: envelopeBody({ id, type: request.type, created_at: createdAt, data: request.data }),
-        idempotency_key: request.idempotencyKey ?? null,
-        request_hash: request.requestHash?.toString("hex") ?? null,
+        idempotency_key: key ?? null,
+        request_hash: key === undefined ? null : requestHash(request),
       },
-      deliveries: targets.map((ep) => ({ id: newId("delivery", now.getTime()), event_id: id, endpoint: ep })),
+      deliveries: targets.map((ep) => ({ id: newId("delivery", now.getTime()), endpoint: ep })),
     };
   });
+  const candidates = events.filter((e) => e.tryInsert);
 
-  const inserted = await db.transaction().execute(async (trx) => {
+  const insertEvents = async (executor: Db) => {
     // One statement for every event and its deliveries: an event whose idempotency key is taken
     // inserts nothing, and neither do its deliveries.
-    const deliveryRows = events.flatMap((e) =>
+    const deliveryRows = candidates.flatMap((e) =>
       e.deliveries.map((d) => ({
         id: d.id,
-        event_id: d.event_id,
+        event_id: e.row.id,
         endpoint_id: d.endpoint.id,
         mode: e.row.mode,
         event_type: e.row.type,
       })),
     );
-    const { rows } = await sql<{ event_id: string; delivery_id: string | null }>`
+    const { rows } = await sql<{ id: string }>`
       WITH new_events AS (
         INSERT INTO events (id, merchant_id, mode, type, body, idempotency_key, request_hash, created_at)
         SELECT e.id, ${merchantId}, e.mode, e.type, e.body, e.idempotency_key, decode(e.request_hash, 'hex'), ${now}
-        FROM jsonb_to_recordset(${JSON.stringify(events.map((e) => e.row))}::jsonb)
+        FROM jsonb_to_recordset(${JSON.stringify(candidates.map((e) => e.row))}::jsonb)
           AS e(id text, mode text, type text, body text, idempotency_key text, request_hash text)
         ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
@@ -88,41 +107,65 @@ export async function emitEvents(
         FROM jsonb_to_recordset(${JSON.stringify(deliveryRows)}::jsonb)
           AS d(id text, event_id text, endpoint_id text, mode text, event_type text)
         WHERE d.event_id IN (SELECT id FROM new_events)
-        RETURNING id, event_id
       )
-      SELECT ne.id AS event_id, nd.id AS delivery_id
-      FROM new_events ne LEFT JOIN new_deliveries nd ON nd.event_id = ne.id
-    `.execute(trx);
-    const insertedEvents = new Set(rows.map((r) => r.event_id));
-    const jobs = events
-      .filter((e) => insertedEvents.has(e.row.id))
-      .flatMap((e) =>
-        e.deliveries.map((d) =>
-          attemptJob(
-            {
-              delivery_id: d.id,
-              trigger: "scheduled",
-              scheduled_at: createdAt,
-              endpoint_id: d.endpoint.id,
-              timeout_ms: d.endpoint.timeout_ms,
-            },
-            now,
-          ),
-        ),
-      );
-    if (jobs.length > 0) await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
-    return insertedEvents;
-  });
+      SELECT id FROM new_events
+    `.execute(executor);
+    return new Set(rows.map((r) => r.id));
+  };
 
-  const replays = events.filter((e) => !inserted.has(e.row.id));
-  const earlier =
-    replays.length > 0
-      ? await findByIdempotencyKeys(
-          db,
-          merchantId,
-          replays.map((e) => e.row.idempotency_key!),
-        )
-      : [];
+  // Without a job to schedule, the one statement is its own transaction: BEGIN and COMMIT would
+  // only add two round trips.
+  const inserted = candidates.some((e) => e.deliveries.length > 0)
+    ? await db.transaction().execute(async (trx) => {
+        const ids = await insertEvents(trx);
+        const jobs = candidates
+          .filter((e) => ids.has(e.row.id))
+          .flatMap((e) =>
+            e.deliveries.map((d) =>
+              attemptJob(
+                {
+                  delivery_id: d.id,
+                  trigger: "scheduled",
+                  scheduled_at: createdAt,
+                  endpoint_id: d.endpoint.id,
+                  timeout_ms: d.endpoint.timeout_ms,
+                },
+                now,
+              ),
+            ),
+          );
+        if (jobs.length > 0) await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
+        return ids;
+      })
+    : await insertEvents(db);
+
+  const owners = new Map<string, KeyOwner>();
+  for (const e of candidates) {
+    if (e.key !== undefined && inserted.has(e.row.id)) {
+      owners.set(e.key, {
+        id: e.row.id,
+        type: e.row.type,
+        created_at: createdAt,
+        deliveries: e.deliveries.length,
+        requestHash: e.row.request_hash,
+      });
+    }
+  }
+  const earlierKeys = candidates
+    .filter((e) => e.key !== undefined && !inserted.has(e.row.id))
+    .map((e) => e.key!);
+  if (earlierKeys.length > 0) {
+    for (const owner of await findByIdempotencyKeys(db, merchantId, earlierKeys)) {
+      owners.set(owner.idempotency_key!, {
+        id: owner.id,
+        type: owner.type,
+        created_at: owner.created_at.toISOString(),
+        deliveries: owner.deliveries,
+        requestHash: owner.request_hash?.toString("hex") ?? null,
+      });
+    }
+  }
+
   return events.map((e): EmitResult => {
     if (inserted.has(e.row.id)) {
       return {
@@ -134,16 +177,28 @@ export async function emitEvents(
         conflict: false,
       };
     }
-    const first = earlier.find((row) => row.idempotency_key === e.row.idempotency_key)!;
+    const owner = owners.get(e.key!);
+    // Only retention deletes events, and it would have to strike between the insert and this read.
+    if (!owner) throw new Error(`the event holding idempotency key ${JSON.stringify(e.key)} vanished`);
     return {
-      id: first.id,
-      type: first.type,
-      created_at: first.created_at.toISOString(),
-      deliveries: first.deliveries,
+      id: owner.id,
+      type: owner.type,
+      created_at: owner.created_at,
+      deliveries: owner.deliveries,
       replayed: true,
-      conflict: first.request_hash?.toString("hex") !== e.row.request_hash,
+      conflict: owner.requestHash !== e.row.request_hash,
     };
   });
+}
+
+/**
+ * What a repeated key is compared by: the mode, type and data the event would carry. The data's key
+ * order counts, since it changes the delivered bytes; where the fields sat in the request does not.
+ */
+function requestHash(request: EmitRequest): string {
+  return createHash("sha256")
+    .update(JSON.stringify([request.mode, request.type, request.data]))
+    .digest("hex");
 }
 
 function findByIdempotencyKeys(db: Db, merchantId: string, keys: string[]) {
