@@ -8,6 +8,8 @@ export interface TestHerald {
   url: string;
   adminKey: string;
   databaseUrl: string;
+  /** Its HERALD_ENCRYPTION_KEY, for another Herald process on the same database. */
+  encryptionKey: Buffer;
   /** A separate connection for assertions straight on the tables. */
   database: Connection;
   /** Calls the API as the admin, or with `key`. Answers status and parsed JSON. */
@@ -29,11 +31,17 @@ export interface ApiAnswer {
 
 /**
  * A whole Herald (API and dispatcher, in this process) on its own fresh database, delivering to
- * loopback. `env` sets configuration exactly as the environment would.
+ * loopback. `env` sets configuration exactly as the environment would. `sameDatabaseAs` starts a
+ * second Herald on another's database and keys instead, e.g. one configured differently.
  */
-export async function startTestHerald(env: Record<string, string> = {}): Promise<TestHerald> {
-  const databaseUrl = await freshDatabase();
-  const adminKey = `test_admin_${randomBytes(12).toString("hex")}`;
+export async function startTestHerald(
+  env: Record<string, string> = {},
+  options: { sameDatabaseAs?: TestHerald } = {},
+): Promise<TestHerald> {
+  const shared = options.sameDatabaseAs;
+  const databaseUrl = shared?.databaseUrl ?? (await freshDatabase());
+  const adminKey = shared?.adminKey ?? `test_admin_${randomBytes(12).toString("hex")}`;
+  const encryptionKey = shared?.encryptionKey ?? randomBytes(32);
   const config = loadConfig({
     PORT: "0",
     LOG_LEVEL: "silent",
@@ -44,7 +52,7 @@ export async function startTestHerald(env: Record<string, string> = {}): Promise
     config,
     databaseUrl,
     adminKey,
-    encryptionKey: randomBytes(32),
+    encryptionKey,
     api: true,
     dispatcher: env.HERALD_TEST_NO_DISPATCHER !== "1",
   });
@@ -54,6 +62,7 @@ export async function startTestHerald(env: Record<string, string> = {}): Promise
     url,
     adminKey,
     databaseUrl,
+    encryptionKey,
     database,
     async api(method, path, body, options = {}) {
       const key = options.key === undefined ? adminKey : options.key;

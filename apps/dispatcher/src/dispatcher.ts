@@ -20,11 +20,13 @@ import {
   bossExecutor,
   bossNotifyChannelSql,
   type Db,
+  type RecordedAttempts,
   recordAttempts,
 } from "@herald/db";
 import pg from "pg";
 import type { JobInsert, PgBoss } from "pg-boss";
 import { createGuardedAgent } from "./guarded-agent.ts";
+import { claimOf, Leases } from "./leases.ts";
 import { metrics } from "./metrics.ts";
 import { send } from "./send.ts";
 import { Wakeup } from "./wakeup.ts";
@@ -42,7 +44,11 @@ export interface DispatcherDeps {
 }
 
 export interface Dispatcher {
-  /** Stops taking work, lets attempts in flight finish (up to `drainMs`), records them, and returns. */
+  /**
+   * Stops taking work and lets attempts in flight finish and be recorded, for up to `drainMs`.
+   * Attempts still running then are cut short and handed back to the queue, so another dispatcher
+   * re-runs them at once.
+   */
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -57,25 +63,39 @@ interface Finished {
 // Idle dispatchers look for due work this often; new work and local retries wake them sooner.
 const idlePollMs = 250;
 const fetchBatch = 100;
+const recordBatch = 200;
 const flushEveryMs = 5;
+// Waits after a failed fetch or write (Postgres away), doubling up to the last.
+const backoffMs = { first: 250, max: 5000 };
+const defaultDrainMs = 10_000;
+// Once the drain is over, how long the last results may take to reach a database that is away.
+const finalFlushMs = 5000;
 
 /**
  * The delivery loop: take due attempts → sign → POST → record → schedule the next or finish.
  * Attempts run concurrently (up to `dispatcherConcurrency` per process, `endpointConcurrency` per
  * endpoint across all processes, enforced by pg-boss groups). No transaction is open during a POST:
  * results are written afterwards, in small batches, together with the jobs they complete and create.
+ * Every job taken is held under a lease (see `Leases`) until its result is written, so a dispatcher
+ * that dies mid-attempt loses nothing: its jobs come back to the queue when their leases lapse.
  */
 export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { config, db, boss, log } = deps;
   const agent = createGuardedAgent({ allowed: deps.allowedCidrs, connections: 64, keepAliveTimeout: 10_000 });
   const wakeup = new Wakeup();
   const listener = await listenForNewJobs(deps.databaseUrl, wakeup, log);
-  const inFlight = new Set<Promise<void>>();
-  const finished: Finished[] = [];
+  const leases = new Leases(boss, log);
   const secrets = new SecretCache(deps.encryptionKey);
   const scale = config.retryTimeScale;
+  const failureWindow = { hours: config.disableAfterHours, ms: config.disableAfterHours * 3_600_000 * scale };
+  const inFlight = new Map<string, Promise<void>>();
+  const unrecorded: Finished[] = [];
+  // Cuts attempts short once a shutdown's drain time is over; their jobs have been handed back.
+  const cutShort = new AbortController();
   let running = true;
-  let flushing: Promise<void> = Promise.resolve();
+  let flushing: Promise<void> | undefined;
+  let recordUntil = Number.POSITIVE_INFINITY;
+  const stopped = Promise.withResolvers<void>();
 
   async function takeDueAttempts(room: number): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
     const jobs = (await boss.fetch(attemptQueue, {
@@ -83,7 +103,13 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       groupConcurrency: config.endpointConcurrency,
     })) as AttemptJobRecord[];
     if (jobs.length === 0) return [];
-    const contexts = await attemptContexts(db, [...new Set(jobs.map((j) => j.data.delivery_id))]);
+    let contexts: AttemptContext[];
+    try {
+      contexts = await attemptContexts(db, [...new Set(jobs.map((j) => j.data.delivery_id))]);
+    } catch (error) {
+      await leases.handBack(jobs).catch(() => {});
+      throw error;
+    }
     const byId = new Map(contexts.map((c) => [c.id, c]));
     return jobs.map((job) => [job, byId.get(job.data.delivery_id)]);
   }
@@ -92,8 +118,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const trigger = job.data.trigger;
     // Retention removed it, or it was settled meanwhile: nothing to send.
     if (!delivery || (trigger === "scheduled" && delivery.status !== "pending")) return { job };
-    if (delivery.deleted_at || (!delivery.enabled && trigger !== "test")) {
-      return { job, abandon: trigger === "scheduled" ? delivery.id : undefined };
+    // A manual retry of a disabled or deleted endpoint sends nothing and changes nothing; a test
+    // send may probe a disabled endpoint; otherwise the delivery can never be sent and ends here.
+    const unreachable = delivery.deleted_at !== null || (!delivery.enabled && trigger === "scheduled");
+    if (unreachable || (!delivery.enabled && trigger === "manual")) {
+      return trigger === "manual" ? { job } : { job, abandon: delivery.id };
     }
     const scheduledAt = new Date(job.data.scheduled_at);
     const now = new Date();
@@ -113,10 +142,12 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       headers,
       body: delivery.body,
       timeoutMs: delivery.timeout_ms,
+      abort: cutShort.signal,
     });
     const outcome = attemptOutcome({
       trigger,
-      status: sent.error === "redirect" ? null : sent.status,
+      // A response cut short (timeout, reset) or a redirect is judged as no response at all.
+      status: sent.error ? null : sent.status,
       retryAfterHeader: sent.headers?.["retry-after"],
       successRule: config.successStatus,
       offsets: scheduleOffsets(delivery.retry_policy as RetryPolicy, delivery.id).map((ms) =>
@@ -133,10 +164,6 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     metrics.attemptDuration.observe(sent.durationMs / 1000);
     const next = outcome.nextAttemptAt;
     if (next) wakeup.at(next);
-    log.debug(
-      { delivery_id: delivery.id, status: sent.status, error: sent.error, next_attempt_at: next },
-      "attempt",
-    );
     return {
       job,
       record: {
@@ -174,80 +201,157 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     };
   }
 
-  /** Writes finished attempts: attempt rows, delivery state, next jobs, completed jobs, in one transaction. */
-  async function record(batch: Finished[]): Promise<void> {
-    const records = batch.flatMap((f) => (f.record ? [f.record] : []));
-    const next = batch.flatMap((f) => (f.next ? [f.next] : []));
-    const abandoned = batch.flatMap((f) => (f.abandon ? [f.abandon] : []));
-    await db.transaction().execute(async (trx) => {
-      if (records.length > 0) {
-        const disabled = await recordAttempts(trx, records, config.disableAfterHours * 3_600_000 * scale);
-        if (disabled.length > 0) log.info({ endpoint_ids: disabled }, "endpoints disabled");
-      }
-      if (abandoned.length > 0) await abandonDeliveries(trx, abandoned, "endpoint disabled or deleted");
-      if (next.length > 0) await boss.insert(attemptQueue, next, { db: bossExecutor(trx) });
-      await boss.complete(
+  /**
+   * Writes finished attempts in one transaction: completes their jobs, stores the attempt rows and
+   * delivery state, creates the next jobs. A job whose lease lapsed meanwhile belongs to whichever
+   * dispatcher re-runs it: its attempt is still recorded (it was sent), but only a success changes
+   * the delivery, and the next attempt is left to the re-run, so a schedule never forks in two.
+   */
+  async function record(batch: Finished[]): Promise<{ recorded: RecordedAttempts; lapsed: Finished[] }> {
+    return db.transaction().execute(async (trx) => {
+      const completed = await boss.complete(
         attemptQueue,
         batch.map((f) => ({ id: f.job.id, retryCount: f.job.retryCount })),
         null,
         { db: bossExecutor(trx) },
       );
+      const settled = new Set(settledIds(completed) ?? batch.map((f) => f.job.id));
+      const lapsed = batch.filter((f) => !settled.has(f.job.id));
+      const records = batch.flatMap((f) => {
+        if (!f.record) return [];
+        if (settled.has(f.job.id) || f.record.succeeded) return [f.record];
+        return [{ ...f.record, status: null, next_attempt_at: null }];
+      });
+      const next = batch.flatMap((f) => (f.next && settled.has(f.job.id) ? [f.next] : []));
+      const abandoned = batch.flatMap((f) => (f.abandon ? [f.abandon] : []));
+      const recorded =
+        records.length > 0
+          ? await recordAttempts(trx, records, failureWindow)
+          : { numbers: new Map(), disabled: [] };
+      if (abandoned.length > 0) await abandonDeliveries(trx, abandoned, "endpoint disabled or deleted");
+      if (next.length > 0) await boss.insert(attemptQueue, next, { db: bossExecutor(trx) });
+      return { recorded, lapsed };
     });
+  }
+
+  function logRecorded(batch: Finished[], { recorded, lapsed }: Awaited<ReturnType<typeof record>>): void {
+    for (const { record } of batch) {
+      if (!record) continue;
+      const fields = {
+        delivery_id: record.delivery_id,
+        attempt: recorded.numbers.get(record.id),
+        attempt_id: record.id,
+        trigger: record.trigger,
+        response_status: record.response_status,
+        error: record.error,
+        duration_ms: record.duration_ms,
+        next_attempt_at: record.next_attempt_at,
+      };
+      if (record.status === "failed" && record.trigger === "scheduled") log.info(fields, "delivery failed");
+      else log.debug(fields, "attempt recorded");
+    }
+    for (const { job, record } of lapsed) {
+      log.warn(
+        {
+          delivery_id: job.data.delivery_id,
+          attempt: record && recorded.numbers.get(record.id),
+          job_id: job.id,
+        },
+        "attempt finished after its lease lapsed; recorded, next attempt left to the re-run",
+      );
+    }
+    for (const disabled of recorded.disabled) log.warn(disabled, "endpoint disabled");
+  }
+
+  /** Writes `unrecorded` in batches until it is empty, waiting out a database that is away. */
+  async function flush(): Promise<void> {
+    await sleep(flushEveryMs);
+    let wait = backoffMs.first;
+    while (unrecorded.length > 0) {
+      const batch = unrecorded.splice(0, recordBatch);
+      try {
+        logRecorded(batch, await record(batch));
+        leases.release(batch.map((f) => f.job));
+        // Completed jobs free their endpoints' in-flight slots: jobs held back by that limit are
+        // runnable now, and pg-boss announces nothing for them.
+        wakeup.wake();
+        wait = backoffMs.first;
+      } catch (error) {
+        if (Date.now() > recordUntil) {
+          // Their leases lapse once this process is gone, and other dispatchers re-run them.
+          log.warn(
+            { err: error, attempts: batch.length + unrecorded.length },
+            "giving up recording at shutdown",
+          );
+          unrecorded.length = 0;
+          return;
+        }
+        log.warn(
+          { err: error, attempts: batch.length, retry_in_ms: wait },
+          "recording attempts failed; retrying",
+        );
+        unrecorded.unshift(...batch);
+        await sleep(wait);
+        wait = Math.min(wait * 2, backoffMs.max);
+      }
+    }
   }
 
   function flushSoon(): void {
-    flushing = flushing.then(async () => {
-      await sleep(flushEveryMs);
-      while (finished.length > 0) {
-        const batch = finished.splice(0, 200);
-        try {
-          await record(batch);
-        } catch (error) {
-          // Postgres is away: keep the results and try again; jobs not completed are re-run later.
-          log.warn({ err: error }, "recording attempts failed; retrying");
-          finished.unshift(...batch);
-          await sleep(1000);
-          if (!running && finished.length > 0) continue;
-        }
-      }
+    if (flushing) return;
+    flushing = flush().finally(() => {
+      flushing = undefined;
+      if (unrecorded.length > 0) flushSoon();
     });
   }
 
+  function start(job: AttemptJobRecord, delivery: AttemptContext | undefined): void {
+    leases.hold(job);
+    const task = attempt(job, delivery)
+      .then(
+        (done) => {
+          if (!leases.holds(job)) return;
+          unrecorded.push(done);
+          flushSoon();
+        },
+        (error: unknown) => {
+          // Not completed: the job comes back when its lease lapses, and is tried again.
+          log.error({ err: error, delivery_id: job.data.delivery_id }, "attempt crashed");
+          leases.release([job]);
+        },
+      )
+      .finally(() => {
+        inFlight.delete(claimOf(job));
+        metrics.inFlight.set(inFlight.size);
+      });
+    inFlight.set(claimOf(job), task);
+  }
+
   async function loop(): Promise<void> {
+    let wait = 0;
     while (running) {
-      const room = config.dispatcherConcurrency - inFlight.size;
+      // Attempts waiting to be recorded count too: a slow database holds the loop back.
+      const room = config.dispatcherConcurrency - leases.count;
       if (room <= 0) {
-        await Promise.race(inFlight);
+        // Woken when a recorded batch frees room.
+        await wakeup.wait(idlePollMs);
         continue;
       }
       let due: [AttemptJobRecord, AttemptContext | undefined][];
       try {
         due = await takeDueAttempts(room);
+        wait = 0;
       } catch (error) {
-        log.warn({ err: error }, "fetching attempts failed; retrying");
-        await sleep(1000);
+        wait = Math.min(Math.max(wait * 2, backoffMs.first), backoffMs.max);
+        log.warn({ err: error, retry_in_ms: wait }, "fetching attempts failed; retrying");
+        await Promise.race([sleep(wait), stopped.promise]);
         continue;
       }
       if (due.length === 0) {
         await wakeup.wait(idlePollMs);
         continue;
       }
-      for (const [job, delivery] of due) {
-        const task = attempt(job, delivery)
-          .catch((error): Finished => {
-            log.error({ err: error, delivery_id: job.data.delivery_id }, "attempt crashed");
-            return { job };
-          })
-          .then((done) => {
-            finished.push(done);
-            if (finished.length === 1) flushSoon();
-          })
-          .finally(() => {
-            inFlight.delete(task);
-            metrics.inFlight.set(inFlight.size);
-          });
-        inFlight.add(task);
-      }
+      for (const [job, delivery] of due) start(job, delivery);
       metrics.inFlight.set(inFlight.size);
     }
   }
@@ -259,46 +363,107 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   );
 
   return {
-    async stop(drainMs = 20_000) {
+    async stop(drainMs = defaultDrainMs) {
       running = false;
+      stopped.resolve();
       wakeup.wake();
       await looping;
-      await Promise.race([Promise.all(inFlight), sleep(drainMs)]);
+      const drained = await Promise.race([
+        Promise.all(inFlight.values()).then(() => true),
+        sleep(drainMs).then(() => false),
+      ]);
+      if (!drained) {
+        const unfinished = leases.held().filter((job) => inFlight.has(claimOf(job)));
+        log.warn({ attempts: unfinished.length }, "drain time over; handing unfinished attempts back");
+        leases.release(unfinished);
+        cutShort.abort();
+        await leases.handBack(unfinished).catch((error: unknown) => {
+          log.warn({ err: error }, "could not hand attempts back; they are re-run when their leases lapse");
+        });
+      }
+      recordUntil = Date.now() + finalFlushMs;
       flushSoon();
-      await flushing;
+      while (flushing) await flushing;
+      leases.stop();
       await listener.end().catch(() => {});
-      await agent.close().catch(() => {});
+      await agent.destroy().catch(() => {});
+      log.info("dispatcher stopped");
     },
   };
 }
 
-/** LISTENs where pg-boss announces runnable jobs, so a new event is sent at once, not at the next poll. */
+/** The job ids a settle statement reports it touched (pg-boss answers them beside the count). */
+function settledIds(response: object): string[] | undefined {
+  const ids = (response as { settled?: unknown }).settled;
+  return Array.isArray(ids) ? ids.map(String) : undefined;
+}
+
+/**
+ * LISTENs where pg-boss announces runnable jobs, so a new event is sent at once, not at the next
+ * poll. The connection comes back by itself after Postgres restarts; until then the loop polls.
+ */
 async function listenForNewJobs(url: string, wakeup: Wakeup, log: Logger): Promise<{ end(): Promise<void> }> {
   let client: pg.Client | undefined;
   let ended = false;
-  const connectListener = async (): Promise<void> => {
-    if (ended) return;
+  let retry: NodeJS.Timeout | undefined;
+  // Said once per outage, not on every reconnection attempt.
+  let lostSince: number | undefined;
+
+  const reconnectSoon = () => {
+    if (ended || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void listen();
+    }, 1000);
+  };
+
+  const listen = async (): Promise<void> => {
+    const next = new pg.Client({
+      connectionString: url,
+      application_name: "herald-dispatcher-listen",
+      keepAlive: true,
+    });
+    let lost = false;
+    const onLost = (error?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (client === next) client = undefined;
+      if (!ended && lostSince === undefined) {
+        lostSince = Date.now();
+        log.warn({ err: error }, "LISTEN connection lost; polling until it is back");
+      }
+      next.end().catch(() => {});
+      reconnectSoon();
+    };
+    next.on("notification", () => wakeup.wake());
+    next.on("error", onLost);
+    next.on("end", () => onLost());
     try {
-      const next = new pg.Client({ connectionString: url, application_name: "herald-dispatcher-listen" });
-      next.on("notification", () => wakeup.wake());
-      next.on("error", () => {
-        next.end().catch(() => {});
-        if (!ended) setTimeout(connectListener, 1000);
-      });
       await next.connect();
       const { rows } = await next.query<{ channel: string }>(bossNotifyChannelSql);
       await next.query(`LISTEN "${rows[0]!.channel}"`);
-      client = next;
-      wakeup.wake();
     } catch (error) {
-      log.warn({ err: error }, "LISTEN failed; polling until it comes back");
-      if (!ended) setTimeout(connectListener, 1000);
+      onLost(error);
+      return;
     }
+    if (ended) {
+      await next.end().catch(() => {});
+      return;
+    }
+    client = next;
+    if (lostSince !== undefined) {
+      log.info({ down_ms: Date.now() - lostSince }, "LISTEN connection back");
+      lostSince = undefined;
+    }
+    // Jobs that became runnable while it was away were announced to no one.
+    wakeup.wake();
   };
-  await connectListener();
+
+  await listen();
   return {
     end: async () => {
       ended = true;
+      clearTimeout(retry);
       await client?.end();
     },
   };

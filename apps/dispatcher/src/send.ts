@@ -22,7 +22,14 @@ export interface Sent {
  */
 export async function send(
   agent: Dispatcher,
-  target: { url: string; headers: Record<string, string>; body: string; timeoutMs: number },
+  target: {
+    url: string;
+    headers: Record<string, string>;
+    body: string;
+    timeoutMs: number;
+    /** Cuts the attempt short (a shutdown that could not wait for it). */
+    abort?: AbortSignal;
+  },
 ): Promise<Sent> {
   const startedAt = new Date();
   const started = performance.now();
@@ -44,7 +51,9 @@ export async function send(
       headers: target.headers,
       body: target.body,
       dispatcher: agent,
-      signal: AbortSignal.timeout(target.timeoutMs),
+      signal: target.abort
+        ? AbortSignal.any([AbortSignal.timeout(target.timeoutMs), target.abort])
+        : AbortSignal.timeout(target.timeoutMs),
       headersTimeout: target.timeoutMs,
       bodyTimeout: target.timeoutMs,
     });
@@ -120,7 +129,9 @@ export function classify(error: unknown): string {
   if (has("ECONNREFUSED")) return "connection_refused";
   if (has("ENOTFOUND", "EAI_AGAIN", "EAI_")) return "dns";
   if (has("ERR_TLS", "ERR_SSL", "CERT_", "UNABLE_TO_", "DEPTH_ZERO", "SELF_SIGNED", "ERR_OSSL")) return "tls";
-  if (has("HPE_", "UND_ERR_INFO", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH")) return "invalid_response";
+  if (has("HTTPParserError", "HPE_", "UND_ERR_INFO", "UND_ERR_RES_CONTENT_LENGTH_MISMATCH")) {
+    return "invalid_response";
+  }
   if (has("ECONNRESET", "EPIPE", "UND_ERR_SOCKET", "UND_ERR_CLOSED")) return "connection_reset";
   return "network";
 }

@@ -4,7 +4,7 @@ export type SuccessRule = "2xx" | "200";
 
 export interface AttemptOutcomeInput {
   trigger: "scheduled" | "manual" | "test";
-  /** Null when no response came (the attempt has an error class instead). */
+  /** Null when no usable response came (the attempt has an error class instead). */
   status: number | null;
   retryAfterHeader?: string | undefined;
   successRule: SuccessRule;
@@ -18,19 +18,32 @@ export interface AttemptOutcomeInput {
 
 export interface AttemptOutcome {
   succeeded: boolean;
-  /** The delivery's new status; null leaves it (a manual or test attempt that failed). */
+  /** The delivery's new status; null leaves it as it is (a manual attempt that failed). */
   status: "succeeded" | "failed" | "pending" | null;
   nextAttemptAt: Date | null;
   /** Set when the endpoint asked to be disabled: `410 Gone`. */
   disableReason: string | null;
 }
 
-/** What one attempt's response means for its delivery: done, retried when, or given up. */
+function isSuccessStatus(status: number | null, rule: SuccessRule): boolean {
+  return status !== null && (rule === "200" ? status === 200 : status >= 200 && status < 300);
+}
+
+/**
+ * What one attempt's response means for its delivery: done, retried when, or given up.
+ *
+ * Only scheduled attempts follow the schedule. A manual attempt (a merchant's "retry now") can mark
+ * its delivery succeeded but otherwise leaves status and schedule alone. A test delivery has exactly
+ * one attempt, so it ends with it, either way. A `410 Gone` disables the endpoint only when it answers
+ * a scheduled attempt: a person pressing "retry" or "send test" sees the 410 in the attempt log, and
+ * disabling an endpoint is not what they asked for.
+ */
 export function attemptOutcome(input: AttemptOutcomeInput): AttemptOutcome {
-  const { status } = input;
-  const succeeded =
-    status !== null && (input.successRule === "200" ? status === 200 : status >= 200 && status < 300);
+  const { status, trigger } = input;
+  const succeeded = isSuccessStatus(status, input.successRule);
   if (succeeded) return { succeeded, status: "succeeded", nextAttemptAt: null, disableReason: null };
+  if (trigger === "test") return { succeeded, status: "failed", nextAttemptAt: null, disableReason: null };
+  if (trigger === "manual") return { succeeded, status: null, nextAttemptAt: null, disableReason: null };
   if (status === 410) {
     return {
       succeeded,
@@ -39,9 +52,6 @@ export function attemptOutcome(input: AttemptOutcomeInput): AttemptOutcome {
       disableReason: "the endpoint answered 410 Gone",
     };
   }
-  // Off-schedule attempts (a manual retry, a test send) never move the schedule.
-  if (input.trigger !== "scheduled")
-    return { succeeded, status: null, nextAttemptAt: null, disableReason: null };
   const retryAfter =
     status === 429 || status === 503 ? parseRetryAfter(input.retryAfterHeader, input.now) : null;
   const next = nextAttemptAt(input.offsets, input.anchor, input.scheduledAt, retryAfter ?? undefined);

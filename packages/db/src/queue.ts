@@ -22,6 +22,16 @@ export type AttemptJobRecord = Job<AttemptJob>;
 // longer than this, and a deleted job would be a lost attempt.
 const retentionSeconds = 30 * 24 * 3600;
 
+/**
+ * How a dead dispatcher's attempts come back. A dispatcher holds each job it fetched under a lease
+ * (a pg-boss heartbeat) that it renews every `renewEveryMs` until the result is recorded; a job not
+ * renewed for `leaseSeconds` (10, pg-boss's smallest heartbeat) is failed back into the queue by
+ * whichever dispatcher supervises next, and pg-boss's retry (no delay) makes it runnable at once.
+ * So a SIGKILLed dispatcher's attempts are re-run about `leaseSeconds + superviseSeconds` later, by
+ * any dispatcher, with no restart needed.
+ */
+export const attemptLease = { leaseSeconds: 10, renewEveryMs: 3000, superviseSeconds: 2 };
+
 export async function startQueue(
   url: string,
   options: { supervise?: boolean; max?: number } = {},
@@ -31,8 +41,9 @@ export async function startQueue(
     max: options.max ?? 10,
     supervise: options.supervise ?? true,
     schedule: options.supervise ?? true,
-    // Expired attempts (their dispatcher died) are put back in the queue by the supervisor.
-    superviseIntervalSeconds: 10,
+    // Lapsed leases are found by the monitor pass, which runs at the slower of these two intervals.
+    superviseIntervalSeconds: attemptLease.superviseSeconds,
+    monitorIntervalSeconds: attemptLease.superviseSeconds,
     maintenanceIntervalSeconds: 60,
     registerInstance: false,
     openTelemetry: { enabled: false },
@@ -46,6 +57,7 @@ export async function startQueue(
     // dispatcher vanished, which is why the limit is high and the delay nil.
     retryLimit: 1000,
     retryDelay: 0,
+    heartbeatSeconds: attemptLease.leaseSeconds,
     expireInSeconds: 60,
     deleteAfterSeconds: 3600,
   };
@@ -63,7 +75,7 @@ export function attemptJob(
     data: { delivery_id: job.delivery_id, trigger: job.trigger, scheduled_at: job.scheduled_at },
     startAfter,
     group: { id: job.endpoint_id },
-    // Long enough for the attempt's own timeout and its recording; past it, the job is re-run.
+    // A ceiling behind the lease: a job held this long is re-run even if its lease is still renewed.
     expireInSeconds: Math.ceil(job.timeout_ms / 1000) + 30,
   };
 }

@@ -97,16 +97,45 @@ export interface AttemptRecord {
   disable_reason: string | null;
 }
 
+/** How long an endpoint may fail without a single success before it is disabled. */
+export interface FailureWindow {
+  /** As configured (`HERALD_DISABLE_AFTER_HOURS`), for the reason merchants read. */
+  hours: number;
+  /** The same window in milliseconds, as the dispatcher measures it (scaled in tests). */
+  ms: number;
+}
+
+export interface RecordedAttempts {
+  /** Each stored attempt's number within its delivery, by attempt id. */
+  numbers: Map<string, number>;
+  /** Endpoints disabled by this batch, and why. */
+  disabled: { endpoint_id: string; reason: string }[];
+}
+
 /**
  * Records a batch of finished attempts in the caller's transaction: counts each on its delivery
  * (the row lock orders concurrent recorders, so attempt numbers never repeat), stores the attempt
- * rows, and keeps each endpoint's failure window. Returns the endpoints it disabled.
+ * rows, and keeps each endpoint's failure window. An attempt whose delivery is gone meanwhile
+ * (retention, a deleted event), or that is stored already, is dropped rather than failing the batch.
  */
 export async function recordAttempts(
   db: Db,
-  records: AttemptRecord[],
-  disableAfterMs: number,
-): Promise<string[]> {
+  batch: AttemptRecord[],
+  failureWindow: FailureWindow,
+): Promise<RecordedAttempts> {
+  // A batch retried after its commit went through unacknowledged would otherwise repeat itself.
+  const stored = await db
+    .selectFrom("attempts")
+    .select("id")
+    .where(
+      "id",
+      "in",
+      batch.map((r) => r.id),
+    )
+    .execute();
+  const already = new Set(stored.map((r) => r.id));
+  const records = batch.filter((r) => !already.has(r.id));
+  if (records.length === 0) return { numbers: new Map(), disabled: [] };
   const perDelivery = new Map<string, number>();
   const rows = records.map((r) => {
     const ordinal = (perDelivery.get(r.delivery_id) ?? 0) + 1;
@@ -138,50 +167,76 @@ export async function recordAttempts(
     RETURNING d.id, d.attempt_count
   `.execute(db);
   const total = new Map(totals.map((t) => [t.id, t.attempt_count]));
-  await db
-    .insertInto("attempts")
-    .values(
-      rows.map((r) => ({
-        id: r.id,
-        delivery_id: r.delivery_id,
-        endpoint_id: r.endpoint_id,
-        number: total.get(r.delivery_id)! - perDelivery.get(r.delivery_id)! + r.ordinal,
-        trigger: r.trigger,
-        scheduled_at: r.scheduled_at,
-        started_at: r.started_at,
-        duration_ms: r.duration_ms,
-        request_url: r.request_url,
-        request_headers: JSON.stringify(r.request_headers),
-        response_status: r.response_status,
-        response_headers: r.response_headers && JSON.stringify(r.response_headers),
-        response_body: r.response_body,
-        error: r.error,
-        error_detail: r.error_detail,
-      })),
-    )
-    .execute();
-  return updateEndpointHealth(db, records, disableAfterMs);
+  const kept = rows.filter((r) => total.has(r.delivery_id));
+  const numbers = new Map(
+    kept.map((r) => [r.id, total.get(r.delivery_id)! - perDelivery.get(r.delivery_id)! + r.ordinal]),
+  );
+  if (kept.length > 0) {
+    await db
+      .insertInto("attempts")
+      .values(
+        kept.map((r) => ({
+          id: r.id,
+          delivery_id: r.delivery_id,
+          endpoint_id: r.endpoint_id,
+          number: numbers.get(r.id)!,
+          trigger: r.trigger,
+          scheduled_at: r.scheduled_at,
+          started_at: r.started_at,
+          duration_ms: r.duration_ms,
+          request_url: r.request_url,
+          request_headers: JSON.stringify(r.request_headers),
+          response_status: r.response_status,
+          response_headers: r.response_headers && JSON.stringify(r.response_headers),
+          response_body: r.response_body,
+          error: r.error,
+          error_detail: r.error_detail,
+        })),
+      )
+      .execute();
+  }
+  return { numbers, disabled: await updateEndpointHealth(db, records, failureWindow) };
 }
 
+/**
+ * Keeps each endpoint's run of failures (`failing_since`, cleared by any success) and disables the
+ * endpoints that asked for it (410 Gone) or that have failed without a success for the whole
+ * window. A disabled endpoint's pending deliveries end failed at once, with the reason: they would
+ * never be sent, and `recover` re-sends failed deliveries once the merchant has fixed the endpoint.
+ */
 async function updateEndpointHealth(
   db: Db,
   records: AttemptRecord[],
-  disableAfterMs: number,
-): Promise<string[]> {
-  const healthy = [...new Set(records.filter((r) => r.succeeded).map((r) => r.endpoint_id))];
+  failureWindow: FailureWindow,
+): Promise<{ endpoint_id: string; reason: string }[]> {
+  const healthy = new Set(records.filter((r) => r.succeeded).map((r) => r.endpoint_id));
   const failing = [...new Set(records.filter((r) => !r.succeeded).map((r) => r.endpoint_id))].filter(
-    (id) => !healthy.includes(id),
+    (id) => !healthy.has(id),
   );
-  const gone = records.filter((r) => r.disable_reason);
-  if (healthy.length > 0) {
+  if (healthy.size > 0) {
     await db
       .updateTable("endpoints")
       .set({ failing_since: null })
-      .where("id", "in", healthy)
+      .where("id", "in", [...healthy])
       .where("failing_since", "is not", null)
       .execute();
   }
-  const disabled: string[] = [];
+  const disabled: { endpoint_id: string; reason: string }[] = [];
+  /** Disables those of `ids` still enabled (and, with `failingBefore`, failing since before it). */
+  const disable = async (ids: string[], reason: string, failingBefore?: Date) => {
+    const rows = await db
+      .updateTable("endpoints")
+      .set({ enabled: false, disabled_reason: reason, updated_at: new Date() })
+      .where("id", "in", ids)
+      .where("enabled", "=", true)
+      .$if(failingBefore !== undefined, (query) => query.where("failing_since", "<", failingBefore!))
+      .returning("id")
+      .execute();
+    if (rows.length === 0) return;
+    const endpointIds = rows.map((r) => r.id);
+    await abandonPendingOf(db, endpointIds, `endpoint disabled: ${reason}`);
+    disabled.push(...endpointIds.map((endpoint_id) => ({ endpoint_id, reason })));
+  };
   if (failing.length > 0) {
     await db
       .updateTable("endpoints")
@@ -189,30 +244,30 @@ async function updateEndpointHealth(
       .where("id", "in", failing)
       .where("failing_since", "is", null)
       .execute();
-    const stale = await db
-      .updateTable("endpoints")
-      .set({
-        enabled: false,
-        disabled_reason: `every attempt failed for ${Math.round(disableAfterMs / 3_600_000)} hours`,
-        updated_at: new Date(),
-      })
-      .where("id", "in", failing)
-      .where("enabled", "=", true)
-      .where("failing_since", "<", new Date(Date.now() - disableAfterMs))
-      .returning("id")
-      .execute();
-    disabled.push(...stale.map((e) => e.id));
+    await disable(
+      failing,
+      `every attempt failed for ${plural(failureWindow.hours, "hour")}`,
+      new Date(Date.now() - failureWindow.ms),
+    );
   }
-  for (const record of gone) {
-    await db
-      .updateTable("endpoints")
-      .set({ enabled: false, disabled_reason: record.disable_reason, updated_at: new Date() })
-      .where("id", "=", record.endpoint_id)
-      .where("enabled", "=", true)
-      .execute();
-    disabled.push(record.endpoint_id);
+  for (const reason of new Set(records.flatMap((r) => (r.disable_reason ? [r.disable_reason] : [])))) {
+    const gone = records.filter((r) => r.disable_reason === reason).map((r) => r.endpoint_id);
+    await disable([...new Set(gone)], reason);
   }
   return disabled;
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}
+
+function abandonPendingOf(db: Db, endpointIds: string[], reason: string) {
+  return db
+    .updateTable("deliveries")
+    .set({ status: "failed", next_attempt_at: null, last_error: reason, updated_at: new Date() })
+    .where("endpoint_id", "in", endpointIds)
+    .where("status", "=", "pending")
+    .execute();
 }
 
 /** A delivery that can no longer be attempted (its endpoint is gone or disabled) ends failed. */

@@ -1,0 +1,58 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emit, settledDelivery } from "./support/deliveries.ts";
+import {
+  createEndpoint,
+  createMerchant,
+  eventually,
+  startTestHerald,
+  type TestHerald,
+} from "./support/herald.ts";
+import { Receiver } from "./support/receiver.ts";
+
+describe("a dispatcher whose database connections are cut carries on without a restart", () => {
+  let herald: TestHerald;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    herald = await startTestHerald();
+    receiver = await Receiver.start();
+  });
+  afterAll(async () => {
+    await herald.stop();
+    await receiver.close();
+  });
+
+  function listeners() {
+    return sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'herald-dispatcher-listen'
+    `.execute(herald.database.db);
+  }
+
+  it("reconnects its LISTEN connection and delivers what is emitted afterwards", async () => {
+    const merchant = await createMerchant(herald);
+    await createEndpoint(herald, merchant, { url: receiver.url });
+    expect((await settledDelivery(herald, await emit(herald, merchant))).delivery.status).toBe("succeeded");
+    expect((await listeners()).rows[0]!.n).toBe(1);
+
+    // What a Postgres restart does to every session of this database but the test's own.
+    await sql`
+      SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid()
+    `.execute(herald.database.db);
+
+    await eventually(async () => ((await listeners()).rows[0]!.n === 1 ? true : undefined), 10_000);
+    const after = await eventually(async () => {
+      try {
+        return await emit(herald, merchant);
+      } catch {
+        return undefined;
+      }
+    }, 10_000);
+    const found = await settledDelivery(herald, after);
+    expect(found.delivery.status).toBe("succeeded");
+    expect(found.attempts).toHaveLength(1);
+    expect(receiver.received.map((r) => r.headers["webhook-id"])).toContain(after);
+  });
+});

@@ -1,0 +1,71 @@
+import { type AddressInfo, createServer, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { emit } from "./support/deliveries.ts";
+import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { Receiver } from "./support/receiver.ts";
+
+describe("one endpoint that never answers does not delay the others", () => {
+  let herald: TestHerald;
+  let healthy: Receiver;
+  const dead = { open: 0, maxOpen: 0, connections: 0 };
+  const sockets = new Set<Socket>();
+  const deadServer = createServer((socket) => {
+    sockets.add(socket);
+    dead.connections++;
+    dead.open++;
+    dead.maxOpen = Math.max(dead.maxOpen, dead.open);
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      dead.open--;
+      sockets.delete(socket);
+    });
+    // Reads the request and never answers.
+    socket.resume();
+  });
+
+  beforeAll(async () => {
+    // Four attempts in flight in the process, at most two per endpoint.
+    herald = await startTestHerald({ HERALD_DISPATCHER_CONCURRENCY: "4", HERALD_ENDPOINT_CONCURRENCY: "2" });
+    healthy = await Receiver.start();
+    await new Promise<void>((resolve) => deadServer.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(async () => {
+    await herald.stop();
+    await healthy.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => deadServer.close(resolve));
+  });
+
+  it("20 events to a dead endpoint, then 20 to a healthy one: the healthy ones arrive at once", async () => {
+    const deadMerchant = await createMerchant(herald, "Dead");
+    await createEndpoint(herald, deadMerchant, {
+      url: `http://127.0.0.1:${(deadServer.address() as AddressInfo).port}/hook`,
+      timeout_ms: 1000,
+    });
+    const liveMerchant = await createMerchant(herald, "Live");
+    await createEndpoint(herald, liveMerchant, { url: healthy.url });
+
+    const deadEvents: string[] = [];
+    for (let i = 0; i < 20; i++) deadEvents.push(await emit(herald, deadMerchant));
+    for (let i = 0; i < 20; i++) await emit(herald, liveMerchant);
+    await healthy.waitFor(20, 5000);
+
+    // From the event's creation (inside the emit's transaction) to its arrival.
+    const latencies = healthy.received
+      .map((r) => r.at - Date.parse(JSON.parse(r.body).created_at))
+      .sort((a, b) => a - b);
+    const deadAttempts = await herald.database.db
+      .selectFrom("attempts")
+      .innerJoin("deliveries", "deliveries.id", "attempts.delivery_id")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("deliveries.event_id", "in", deadEvents)
+      .executeTakeFirstOrThrow();
+
+    // A dead endpoint holding every worker would have kept these back for 20 × 1 s / 4 = 5 s.
+    expect(latencies.at(-1)!).toBeLessThan(2000);
+    expect(latencies[10]!).toBeLessThan(500);
+    // The dead endpoint is still timing out its first attempts, two at a time and never more.
+    expect(deadAttempts.n).toBeLessThan(20);
+    expect(dead.maxOpen).toBe(2);
+  }, 20_000);
+});
