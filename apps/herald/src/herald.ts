@@ -1,9 +1,8 @@
 import { buildApp } from "@herald/api";
 import { type Config, createLogger } from "@herald/config";
 import { parseCidrs } from "@herald/core";
-import { connect, migrate, startQueue } from "@herald/db";
+import { connect, migrate, scheduleRetention, startQueue } from "@herald/db";
 import { type Dispatcher, startDispatcher } from "@herald/dispatcher";
-import { register } from "prom-client";
 
 export interface HeraldOptions {
   config: Config;
@@ -47,6 +46,9 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
       encryptionKey: options.encryptionKey,
       log: log.child({ component: "dispatcher" }),
     });
+    await scheduleRetention(boss, connection.db, config.retentionDays, (pruned, cutoff) =>
+      log.info({ ...pruned, cutoff }, "retention: pruned expired rows"),
+    );
   }
   let url: string | undefined;
   const app = options.api
@@ -63,12 +65,7 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
         log,
       )
     : undefined;
-  if (app) {
-    app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-      reply.type(register.contentType).send(await register.metrics()),
-    );
-    url = await app.listen({ host: config.host, port: config.port });
-  }
+  if (app) url = await app.listen({ host: config.host, port: config.port });
 
   return {
     url,

@@ -8,6 +8,8 @@ export interface Database {
   events: EventsTable;
   deliveries: DeliveriesTable;
   attempts: AttemptsTable;
+  operations: OperationsTable;
+  operation_deliveries: OperationDeliveriesTable;
 }
 
 export type Mode = "live" | "test";
@@ -113,6 +115,25 @@ export interface AttemptsTable {
   error_detail: string | null;
 }
 
+export type OperationKind = "endpoint.recover";
+
+export interface OperationsTable {
+  id: string;
+  merchant_id: string;
+  mode: Mode;
+  kind: OperationKind;
+  endpoint_id: string;
+  since: Date;
+  until: Date;
+  created_at: CreatedAt;
+}
+
+export interface OperationDeliveriesTable {
+  operation_id: string;
+  delivery_id: string;
+  attempts_before: number;
+}
+
 export type Merchant = Selectable<MerchantsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Endpoint = Selectable<EndpointsTable>;
@@ -120,3 +141,4 @@ export type Event = Selectable<EventsTable>;
 export type Delivery = Selectable<DeliveriesTable>;
 export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
+export type Operation = Selectable<OperationsTable>;

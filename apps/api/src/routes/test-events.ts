@@ -1,0 +1,103 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isEventType, isId } from "@herald/core";
+import { type Attempt, type Db, getEndpoint, listAttempts, sendTestEvent } from "@herald/db";
+import { Type } from "typebox";
+import type { HeraldApp } from "../app.ts";
+import { merchantScope } from "../auth.ts";
+import { HttpProblem, notFound } from "../problems.ts";
+import { answers, PathId } from "../schemas.ts";
+import { AttemptObject, attemptView } from "../views.ts";
+
+const testEventType = "herald.test";
+
+const TestBody = Type.Object(
+  {
+    type: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 128,
+        description: `The event type to send; \`${testEventType}\` by default.`,
+      }),
+    ),
+    data: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: "The event's data, such as a sample of that type; a short test message by default.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const TestResult = Type.Object({
+  event_id: Type.String(),
+  delivery_id: Type.String(),
+  attempt: Type.Union([AttemptObject, Type.Null()], {
+    description:
+      "The attempt, once made; null (with status 202) when none was made in time: GET the delivery later.",
+  }),
+});
+
+// Beyond the endpoint's own timeout: time for a dispatcher to pick the job up and record it.
+const pickupAllowanceMs = 5000;
+const pollEveryMs = 25;
+
+/** Waits for a delivery's first recorded attempt, up to `timeoutMs`. */
+async function firstAttempt(db: Db, deliveryId: string, timeoutMs: number): Promise<Attempt | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [attempt] = await listAttempts(db, deliveryId);
+    if (attempt || Date.now() >= deadline) return attempt;
+    await sleep(pollEveryMs);
+  }
+}
+
+/** Test events: the "send test webhook" button, answered with what the endpoint said. */
+export async function testEventRoutes(app: HeraldApp) {
+  const { db, boss } = app.herald;
+
+  app.post(
+    "/v1/merchants/:mid/endpoints/:eid/test",
+    {
+      schema: {
+        tags: ["endpoints"],
+        summary: "Send a test event to this endpoint now",
+        description:
+          `Stores an event (\`${testEventType}\` unless \`type\` is given) in the endpoint's mode and delivers it to this endpoint only, ` +
+          "signed like any other, even when the endpoint is disabled. Its single attempt has trigger `test`; the delivery ends " +
+          "`succeeded` or `failed` with it, never retried. Answers 200 with the attempt once it is made (the endpoint's timeout plus " +
+          "a few seconds at most), else 202 with `attempt: null`.",
+        params: Type.Object({ mid: PathId, eid: PathId }),
+        // An empty request is fine: Fastify validates a missing body as null.
+        body: Type.Union([TestBody, Type.Null()], {
+          description: "Optional: send no body for a `herald.test` event.",
+        }),
+        response: answers({ 200: TestResult, 202: TestResult }),
+      },
+    },
+    async (request, reply) => {
+      const scope = await merchantScope(request, db, request.params.mid);
+      const endpoint = isId("endpoint", request.params.eid)
+        ? await getEndpoint(db, scope, request.params.eid)
+        : undefined;
+      if (!endpoint) throw notFound("endpoint");
+      const type = request.body?.type ?? testEventType;
+      if (!isEventType(type))
+        throw new HttpProblem(
+          "validation",
+          "type must be a dotted event type such as payment.succeeded.",
+          "type",
+        );
+      const data = request.body?.data ?? {
+        message: "This is a test event sent from Herald.",
+        endpoint_id: endpoint.id,
+      };
+      const sent = await sendTestEvent(db, boss, endpoint, type, data);
+      const attempt = await firstAttempt(db, sent.delivery_id, endpoint.timeout_ms + pickupAllowanceMs);
+      return reply.code(attempt ? 200 : 202).send({
+        event_id: sent.event_id,
+        delivery_id: sent.delivery_id,
+        attempt: attempt ? attemptView(attempt, sent.body) : null,
+      });
+    },
+  );
+}

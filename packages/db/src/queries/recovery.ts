@@ -1,0 +1,274 @@
+import { envelopeBody, newId } from "@herald/core";
+import { sql } from "kysely";
+import type { JobInsert, PgBoss } from "pg-boss";
+import type { Db } from "../connect.ts";
+import { type AttemptJob, attemptJob, attemptQueue, bossExecutor } from "../queue.ts";
+import type { AttemptTrigger, Mode, OperationKind } from "../schema.ts";
+import type { Scope } from "./endpoints.ts";
+
+/** What an off-schedule attempt needs to know about its endpoint. */
+export interface TargetEndpoint {
+  id: string;
+  timeout_ms: number;
+}
+
+// Someone is waiting on a test send or a manual retry, so they go first; a bulk recovery goes last,
+// so that re-sending a backlog never delays fresh deliveries to the same endpoint.
+const priority = { test: 2, manual: 1, scheduled: 0, recovery: -1 };
+
+function jobNow(
+  deliveryId: string,
+  endpoint: TargetEndpoint,
+  trigger: AttemptTrigger,
+  now: Date,
+  rank: number,
+): JobInsert<AttemptJob> {
+  const job = attemptJob(
+    {
+      delivery_id: deliveryId,
+      trigger,
+      scheduled_at: now.toISOString(),
+      endpoint_id: endpoint.id,
+      timeout_ms: endpoint.timeout_ms,
+    },
+    now,
+  );
+  return { ...job, priority: rank };
+}
+
+/**
+ * Queues one manual attempt of a delivery, runnable now. Touching `updated_at` keeps retention
+ * from deleting the delivery while its attempt waits.
+ */
+export function retryDelivery(db: Db, boss: PgBoss, deliveryId: string, endpoint: TargetEndpoint) {
+  return db.transaction().execute(async (trx) => {
+    const now = new Date();
+    const delivery = await trx
+      .updateTable("deliveries")
+      .set({ updated_at: now })
+      .where("id", "=", deliveryId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await boss.insert(attemptQueue, [jobNow(deliveryId, endpoint, "manual", now, priority.manual)], {
+      db: bossExecutor(trx),
+    });
+    return delivery;
+  });
+}
+
+export interface ResentDelivery {
+  delivery_id: string;
+  endpoint_id: string;
+  /** True when the endpoint had no delivery of this event, so a new one was made. */
+  created: boolean;
+}
+
+/**
+ * Sends an event again to each endpoint: a manual attempt of its existing delivery, or, for an
+ * endpoint that never had one (it was added or re-enabled later), a new delivery on that endpoint's
+ * own retry schedule.
+ */
+export function resendEvent(
+  db: Db,
+  boss: PgBoss,
+  event: { id: string; merchant_id: string; mode: Mode; type: string },
+  endpoints: TargetEndpoint[],
+): Promise<ResentDelivery[]> {
+  return db.transaction().execute(async (trx) => {
+    const now = new Date();
+    const existing =
+      endpoints.length === 0
+        ? []
+        : await trx
+            .updateTable("deliveries")
+            .set({ updated_at: now })
+            .where("event_id", "=", event.id)
+            .where(
+              "endpoint_id",
+              "in",
+              endpoints.map((e) => e.id),
+            )
+            .returning(["id", "endpoint_id"])
+            .execute();
+    const latest = new Map<string, string>();
+    for (const d of existing) if ((latest.get(d.endpoint_id) ?? "") < d.id) latest.set(d.endpoint_id, d.id);
+    const resent = endpoints.map((e) => {
+      const deliveryId = latest.get(e.id);
+      return deliveryId
+        ? { delivery_id: deliveryId, endpoint: e, created: false }
+        : { delivery_id: newId("delivery", now.getTime()), endpoint: e, created: true };
+    });
+    const fresh = resent.filter((r) => r.created);
+    if (fresh.length > 0) {
+      await trx
+        .insertInto("deliveries")
+        .values(
+          fresh.map((r) => ({
+            id: r.delivery_id,
+            merchant_id: event.merchant_id,
+            mode: event.mode,
+            event_id: event.id,
+            endpoint_id: r.endpoint.id,
+            event_type: event.type,
+            next_attempt_at: now,
+            created_at: now,
+          })),
+        )
+        .execute();
+    }
+    if (resent.length > 0) {
+      const jobs = resent.map((r) =>
+        r.created
+          ? jobNow(r.delivery_id, r.endpoint, "scheduled", now, priority.scheduled)
+          : jobNow(r.delivery_id, r.endpoint, "manual", now, priority.manual),
+      );
+      await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
+    }
+    return resent.map((r) => ({
+      delivery_id: r.delivery_id,
+      endpoint_id: r.endpoint.id,
+      created: r.created,
+    }));
+  });
+}
+
+/**
+ * Stores a test event in the endpoint's mode and one delivery of it to that endpoint alone, whose
+ * only attempt (trigger `test`) is runnable now.
+ */
+export function sendTestEvent(
+  db: Db,
+  boss: PgBoss,
+  endpoint: TargetEndpoint & { merchant_id: string; mode: Mode },
+  type: string,
+  data: unknown,
+): Promise<{ event_id: string; delivery_id: string; body: string }> {
+  return db.transaction().execute(async (trx) => {
+    const now = new Date();
+    const eventId = newId("event", now.getTime());
+    const deliveryId = newId("delivery", now.getTime());
+    const body = envelopeBody({ id: eventId, type, created_at: now.toISOString(), data });
+    await trx
+      .insertInto("events")
+      .values({
+        id: eventId,
+        merchant_id: endpoint.merchant_id,
+        mode: endpoint.mode,
+        type,
+        body,
+        idempotency_key: null,
+        request_hash: null,
+        created_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto("deliveries")
+      .values({
+        id: deliveryId,
+        merchant_id: endpoint.merchant_id,
+        mode: endpoint.mode,
+        event_id: eventId,
+        endpoint_id: endpoint.id,
+        event_type: type,
+        next_attempt_at: now,
+        created_at: now,
+      })
+      .execute();
+    await boss.insert(attemptQueue, [jobNow(deliveryId, endpoint, "test", now, priority.test)], {
+      db: bossExecutor(trx),
+    });
+    return { event_id: eventId, delivery_id: deliveryId, body };
+  });
+}
+
+// pg-boss inserts jobs from one JSON parameter; this keeps each statement modest.
+const jobChunk = 1000;
+
+/**
+ * Starts recovering an endpoint: every delivery of it that failed and was created in [since, until)
+ * gets one manual attempt. The set is fixed now, in the same transaction that queues the attempts,
+ * so the operation's progress always counts against the same deliveries.
+ */
+export function startRecovery(
+  db: Db,
+  boss: PgBoss,
+  input: {
+    merchantId: string;
+    mode: Mode;
+    endpoint: TargetEndpoint;
+    since: Date;
+    until: Date;
+  },
+): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    const now = new Date();
+    const operationId = newId("operation", now.getTime());
+    await trx
+      .insertInto("operations")
+      .values({
+        id: operationId,
+        merchant_id: input.merchantId,
+        mode: input.mode,
+        kind: "endpoint.recover",
+        endpoint_id: input.endpoint.id,
+        since: input.since,
+        until: input.until,
+        created_at: now,
+      })
+      .execute();
+    // Served by deliveries_endpoint_failed (endpoint_id, created_at) WHERE status = 'failed'.
+    const { rows } = await sql<{ delivery_id: string }>`
+      INSERT INTO operation_deliveries (operation_id, delivery_id, attempts_before)
+      SELECT ${operationId}, id, attempt_count FROM deliveries
+      WHERE endpoint_id = ${input.endpoint.id} AND status = 'failed'
+        AND created_at >= ${input.since} AND created_at < ${input.until}
+      RETURNING delivery_id
+    `.execute(trx);
+    for (let i = 0; i < rows.length; i += jobChunk) {
+      const jobs = rows
+        .slice(i, i + jobChunk)
+        .map((r) => jobNow(r.delivery_id, input.endpoint, "manual", now, priority.recovery));
+      await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
+    }
+    return operationId;
+  });
+}
+
+export interface OperationProgress {
+  id: string;
+  kind: OperationKind;
+  mode: Mode;
+  endpoint_id: string;
+  since: Date;
+  until: Date;
+  created_at: Date;
+  endpoint_active: boolean;
+  total: number;
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * An operation and how far it got, read from its deliveries as they are now: one that succeeded is
+ * done and succeeded; one attempted since the operation began (its attempt count passed the count it
+ * had then) and still not succeeded is done and failed.
+ */
+export async function getOperation(db: Db, scope: Scope, id: string): Promise<OperationProgress | undefined> {
+  const { rows } = await sql<OperationProgress>`
+    SELECT o.id, o.kind, o.mode, o.endpoint_id, o.since, o.until, o.created_at,
+      (ep.enabled AND ep.deleted_at IS NULL) AS endpoint_active,
+      p.total, p.succeeded, p.failed
+    FROM operations o
+    JOIN endpoints ep ON ep.id = o.endpoint_id
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS total,
+        count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded,
+        count(*) FILTER (WHERE d.status <> 'succeeded' AND d.attempt_count > od.attempts_before)::int AS failed
+      FROM operation_deliveries od JOIN deliveries d ON d.id = od.delivery_id
+      WHERE od.operation_id = o.id
+    ) p
+    WHERE o.id = ${id} AND o.merchant_id = ${scope.merchantId}
+      ${scope.mode ? sql`AND o.mode = ${scope.mode}` : sql``}
+  `.execute(db);
+  return rows[0];
+}
