@@ -5,6 +5,7 @@ import { connect } from "@herald/db";
 import { sql } from "kysely";
 import { PgBoss } from "pg-boss";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { serveMetrics } from "../apps/herald/src/metrics-server.ts";
 import {
   createEndpoint,
   createMerchant,
@@ -135,6 +136,21 @@ describe("an API whose database is unreachable", () => {
     } finally {
       await app.close();
       await connection.close();
+    }
+  });
+
+  it("a dispatcher-only process serves its counters and liveness on HERALD_METRICS_PORT", async () => {
+    const server = await serveMetrics("127.0.0.1", 0);
+    try {
+      const metrics = await fetch(`${server.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toMatch(/^# TYPE herald_attempts_total counter$/m);
+      expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+      expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "ok" });
+      expect((await fetch(`${server.url}/other`)).status).toBe(404);
+    } finally {
+      await server.close();
     }
   });
 });

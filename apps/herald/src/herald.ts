@@ -3,6 +3,8 @@ import { type Config, createLogger } from "@herald/config";
 import { parseCidrs } from "@herald/core";
 import { connect, migrate, scheduleRetention, startQueue } from "@herald/db";
 import { type Dispatcher, startDispatcher } from "@herald/dispatcher";
+import { collectDefaultMetrics, register } from "prom-client";
+import { serveMetrics } from "./metrics-server.ts";
 
 export interface HeraldOptions {
   config: Config;
@@ -29,6 +31,8 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
   const role =
     options.api && options.dispatcher ? "herald" : options.api ? "herald-api" : "herald-dispatcher";
   const log = createLogger(config.logLevel, role);
+  // Process figures (RSS, CPU, event loop lag), once per process however many Heralds it runs.
+  if (!register.getSingleMetric("process_resident_memory_bytes")) collectDefaultMetrics();
   const allowedCidrs = parseCidrs(config.allowedCidrs);
   const connection = connect(options.databaseUrl, { max: 20, applicationName: role });
   await migrate(connection.pool);
@@ -66,11 +70,17 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
       )
     : undefined;
   if (app) url = await app.listen({ host: config.host, port: config.port });
+  // A dispatcher without the API still has counters worth scraping.
+  const metricsServer =
+    !app && config.metricsPort !== undefined
+      ? await serveMetrics(config.host, config.metricsPort)
+      : undefined;
 
   return {
     url,
     async stop() {
       await app?.close();
+      await metricsServer?.close();
       await dispatcher?.stop();
       await boss.stop({ graceful: false, close: true }).catch(() => {});
       await connection.close();

@@ -24,6 +24,8 @@ export interface Config {
   endpointConcurrency: number;
   /** Attempts in flight in one dispatcher process. */
   dispatcherConcurrency: number;
+  /** Where a dispatcher-only process serves /metrics and /healthz; unset: nowhere. */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays: number("HERALD_RETENTION_DAYS", 30, (n) => n > 0, "a positive number of days"),
     endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
     dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
+    metricsPort: env.HERALD_METRICS_PORT ? integer("HERALD_METRICS_PORT", 0, 0, 65535) : undefined,
   };
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;
