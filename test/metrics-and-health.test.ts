@@ -120,6 +120,7 @@ describe("an API whose database is unreachable", () => {
         allowedCidrs: [],
         encryptionKey: randomBytes(32),
         adminKey: "unused-admin-key-0123456789",
+        announce: () => {},
       },
       createLogger("silent", "test"),
     );

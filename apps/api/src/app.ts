@@ -40,6 +40,8 @@ export interface HeraldContext {
   allowedCidrs: Cidr[];
   encryptionKey: Buffer;
   adminKey: string;
+  /** Wakes the dispatchers: call after committing jobs that are runnable now. */
+  announce: () => void;
 }
 
 declare module "fastify" {

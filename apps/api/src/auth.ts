@@ -61,8 +61,28 @@ export async function merchantScope(request: FastifyRequest, db: Db, merchantId:
     if (principal.merchantId !== merchantId) throw notFound("merchant");
     return { merchantId, mode: principal.mode };
   }
-  if (!(await getMerchant(db, merchantId))) throw notFound("merchant");
+  if (!(await merchantExists(db, merchantId))) throw notFound("merchant");
   return { merchantId };
+}
+
+// Merchants are created once and only soft-deleted, rarely: a merchant seen to exist is trusted for
+// a few seconds, which spares every admin request (each emit among them) a lookup. Another API
+// process may accept a just-deleted merchant's emits for that long; they fan out to nothing, since
+// its endpoints went with it.
+const merchantTrustMs = 5000;
+const knownMerchants = new Map<string, number>();
+
+async function merchantExists(db: Db, merchantId: string): Promise<boolean> {
+  if ((knownMerchants.get(merchantId) ?? 0) > Date.now()) return true;
+  if (!(await getMerchant(db, merchantId))) return false;
+  if (knownMerchants.size > 100_000) knownMerchants.clear();
+  knownMerchants.set(merchantId, Date.now() + merchantTrustMs);
+  return true;
+}
+
+/** Called when this process deletes a merchant, so it stops trusting it at once. */
+export function forgetMerchant(merchantId: string): void {
+  knownMerchants.delete(merchantId);
 }
 
 /** The mode a write happens in: a mode-bound key may only write its own mode. */

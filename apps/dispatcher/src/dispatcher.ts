@@ -17,8 +17,8 @@ import {
   attemptContexts,
   attemptJob,
   attemptQueue,
+  attemptsChannel,
   bossExecutor,
-  bossNotifyChannelSql,
   type Db,
   type RecordedAttempts,
   recordAttempts,
@@ -399,7 +399,7 @@ function settledIds(response: object): string[] | undefined {
 }
 
 /**
- * LISTENs where pg-boss announces runnable jobs, so a new event is sent at once, not at the next
+ * LISTENs where the API announces runnable jobs, so a new event is sent at once, not at the next
  * poll. The connection comes back by itself after Postgres restarts; until then the loop polls.
  */
 async function listenForNewJobs(url: string, wakeup: Wakeup, log: Logger): Promise<{ end(): Promise<void> }> {
@@ -440,8 +440,7 @@ async function listenForNewJobs(url: string, wakeup: Wakeup, log: Logger): Promi
     next.on("end", () => onLost());
     try {
       await next.connect();
-      const { rows } = await next.query<{ channel: string }>(bossNotifyChannelSql);
-      await next.query(`LISTEN "${rows[0]!.channel}"`);
+      await next.query(`LISTEN ${attemptsChannel}`);
     } catch (error) {
       onLost(error);
       return;

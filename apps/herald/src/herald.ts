@@ -1,7 +1,7 @@
 import { buildApp } from "@herald/api";
 import { type Config, createLogger } from "@herald/config";
 import { parseCidrs } from "@herald/core";
-import { connect, migrate, scheduleRetention, startQueue } from "@herald/db";
+import { attemptAnnouncer, connect, migrate, scheduleRetention, startQueue } from "@herald/db";
 import { type Dispatcher, startDispatcher } from "@herald/dispatcher";
 import { collectDefaultMetrics, register } from "prom-client";
 import { serveMetrics } from "./metrics-server.ts";
@@ -65,6 +65,7 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
           allowedCidrs,
           encryptionKey: options.encryptionKey,
           adminKey: options.adminKey,
+          announce: attemptAnnouncer(connection.pool),
         },
         log,
       )

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./schema.ts";
@@ -17,7 +18,22 @@ export interface Connection {
  * One pool per process. A short connection timeout makes the API answer 503 while Postgres is down
  * instead of hanging; queries that run too long are cut by the server.
  */
-export function connect(url: string, options: { max?: number; applicationName?: string } = {}): Connection {
+export function connect(url: string, options: PoolOptions = {}): Connection {
+  const pool = createPool(url, options);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { pool, db, close: () => db.destroy() };
+}
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+}
+
+/**
+ * A short connection timeout makes the API answer 503 while Postgres is down instead of hanging;
+ * queries that run too long are cut by the server.
+ */
+export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 20,
@@ -25,11 +41,46 @@ export function connect(url: string, options: { max?: number; applicationName?: 
     idleTimeoutMillis: 30_000,
     statement_timeout: 30_000,
     application_name: options.applicationName ?? "herald",
+    // With statements prepared per connection (below), a generic plan makes each one planned once.
+    // Left to choose, Postgres re-plans the big inserts on every call (jsonb_to_recordset hides
+    // row counts), and planning cost more than executing them.
+    options: "-c plan_cache_mode=force_generic_plan",
   });
   // A client whose server went away emits "error" (idle ones on the pool, busy ones on themselves);
   // unheard, that kills the process. The query in flight still fails, and the pool replaces the client.
   pool.on("error", () => {});
-  pool.on("connect", (client) => client.on("error", () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { pool, db, close: () => db.destroy() };
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+    prepareParameterized(client);
+  });
+  return pool;
+}
+
+/**
+ * Makes every parameterized statement a named prepared statement on its connection, so Postgres
+ * parses and plans each distinct query once per connection instead of on every call. pg-boss's
+ * statements are large: planning them cost more than running them (docs/benchmarks.md).
+ * Statements without parameters (pg-boss's multi-statement scripts) stay as they are.
+ */
+function prepareParameterized(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof config === "string" && Array.isArray(values) && values.length > 0) {
+      return query({ name: statementName(config), text: config, values }, callback);
+    }
+    return query(config, values, callback);
+  };
+}
+
+const statementNames = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    // Queries built from variable-length lists make new texts; keep the memo bounded.
+    if (statementNames.size > 10_000) statementNames.clear();
+    name = `h${createHash("sha1").update(text).digest("base64url")}`;
+    statementNames.set(text, name);
+  }
+  return name;
 }

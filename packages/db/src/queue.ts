@@ -1,5 +1,7 @@
 import { CompiledQuery, type Kysely } from "kysely";
+import type pg from "pg";
 import { type Db as BossDb, type Job, type JobInsert, PgBoss } from "pg-boss";
+import { createPool } from "./connect.ts";
 import type { AttemptTrigger } from "./schema.ts";
 
 /**
@@ -36,9 +38,10 @@ export async function startQueue(
   url: string,
   options: { supervise?: boolean; max?: number } = {},
 ): Promise<PgBoss> {
+  // pg-boss runs on a pool of ours, whose statements are prepared once per connection.
+  const pool = createPool(url, { max: options.max ?? 10, applicationName: "herald-queue" });
   const boss = new PgBoss({
-    connectionString: url,
-    max: options.max ?? 10,
+    db: { executeSql: (text, values) => pool.query(text, values) },
     supervise: options.supervise ?? true,
     schedule: options.supervise ?? true,
     // Lapsed leases are found by the monitor pass, which runs at the slower of these two intervals.
@@ -49,9 +52,12 @@ export async function startQueue(
     openTelemetry: { enabled: false },
   });
   boss.on("error", () => {});
+  boss.on("stopped", () => void pool.end().catch(() => {}));
   await boss.start();
   const queue = {
-    notify: true,
+    // Dispatchers are woken by `announceAttempts`, after commit, not by a NOTIFY inside each
+    // emit's transaction: that would queue every committing transaction on one lock.
+    notify: false,
     retentionSeconds,
     // The dispatcher itself reschedules failed attempts; pg-boss retries only attempts whose
     // dispatcher vanished, which is why the limit is high and the delay nil.
@@ -91,6 +97,28 @@ export function bossExecutor(db: Kysely<any>): BossDb {
   };
 }
 
-/** The LISTEN channel pg-boss notifies when a job on a notify-enabled queue is runnable now. */
-export const bossNotifyChannelSql =
-  "SELECT 'pgboss_' || left(encode(sha224('pgboss'::bytea), 'hex'), 24) AS channel";
+/** The channel dispatchers LISTEN on to hear that attempts became runnable now. */
+export const attemptsChannel = "herald_attempts";
+
+/**
+ * Wakes every dispatcher because attempts became runnable now. Call it after the transaction that
+ * inserted the jobs has committed. Calls coalesce: however many arrive while one NOTIFY is on its
+ * way, one more follows it, so a busy API sends about one per round trip, not one per event.
+ */
+export function attemptAnnouncer(pool: pg.Pool): () => void {
+  let sending = false;
+  let again = false;
+  const send = async () => {
+    sending = true;
+    do {
+      again = false;
+      // A missed wake-up only costs a poll interval.
+      await pool.query(`SELECT pg_notify('${attemptsChannel}', '')`).catch(() => {});
+    } while (again);
+    sending = false;
+  };
+  return () => {
+    if (sending) again = true;
+    else void send();
+  };
+}

@@ -96,7 +96,7 @@ const conflict = (field: string) =>
 
 /** Events: what a provider's services emit. Emitting stores the event and fans it out. */
 export async function eventRoutes(app: HeraldApp) {
-  const { db, boss, config } = app.herald;
+  const { db, boss, config, announce } = app.herald;
 
   app.post(
     "/v1/merchants/:mid/events",
@@ -127,6 +127,7 @@ export async function eventRoutes(app: HeraldApp) {
       if (result!.conflict) throw conflict("idempotency-key");
       if (result!.replayed) reply.header("idempotent-replayed", "true");
       else eventsEmitted.inc();
+      if (!result!.replayed && result!.deliveries > 0) announce();
       return reply.code(202).send(emitted(result!));
     },
   );
@@ -179,7 +180,9 @@ export async function eventRoutes(app: HeraldApp) {
         };
       });
       const results = await emitEvents(db, boss, request.scope.merchantId, requests);
-      eventsEmitted.inc(results.filter((r) => !r.replayed).length);
+      const stored = results.filter((r) => !r.replayed);
+      eventsEmitted.inc(stored.length);
+      if (stored.some((r) => r.deliveries > 0)) announce();
       return reply.code(202).send({
         data: results.map((result, index) =>
           result.conflict

@@ -1,7 +1,7 @@
 import { createMerchant, deleteMerchant, getMerchant, listMerchants, updateMerchant } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { adminOnly } from "../auth.ts";
+import { adminOnly, forgetMerchant } from "../auth.ts";
 import { notFound } from "../problems.ts";
 import { answers, listOf, MerchantParams, Metadata, NoContent, PageQuery, Text } from "../schemas.ts";
 import { MerchantObject, merchantView } from "../views.ts";
@@ -103,6 +103,7 @@ export async function merchantRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
+      forgetMerchant(request.scope.merchantId);
       if (!(await deleteMerchant(db, request.scope.merchantId))) throw notFound("merchant");
       return reply.code(204).send(null);
     },

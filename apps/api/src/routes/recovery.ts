@@ -64,7 +64,7 @@ const RecoverBody = Type.Object(
 
 /** Recovery: re-sending what failed, one delivery, one endpoint's window, or one event. */
 export async function recoveryRoutes(app: HeraldApp) {
-  const { db, boss } = app.herald;
+  const { db, boss, announce } = app.herald;
 
   app.post(
     "/v1/merchants/:mid/deliveries/:did/retry",
@@ -89,7 +89,9 @@ export async function recoveryRoutes(app: HeraldApp) {
       const endpoint = await getEndpoint(db, scope, delivery.endpoint_id);
       if (!endpoint) throw new HttpProblem("conflict", "The delivery's endpoint was deleted.");
       requireEnabled(endpoint);
-      return reply.code(202).send(deliveryView(await retryDelivery(db, boss, delivery.id, endpoint)));
+      const retried = await retryDelivery(db, boss, delivery.id, endpoint);
+      announce();
+      return reply.code(202).send(deliveryView(retried));
     },
   );
 
@@ -124,6 +126,7 @@ export async function recoveryRoutes(app: HeraldApp) {
         since,
         until,
       });
+      announce();
       const operation = await getOperation(db, scope, id);
       return reply
         .code(202)
@@ -199,6 +202,7 @@ export async function recoveryRoutes(app: HeraldApp) {
         { id: event.id, merchant_id: scope.merchantId, mode: event.mode, type: event.type },
         targets,
       );
+      announce();
       return reply.code(202).send({ event_id: event.id, deliveries });
     },
   );

@@ -53,7 +53,7 @@ async function firstAttempt(db: Db, deliveryId: string, timeoutMs: number): Prom
 
 /** Test events: the "send test webhook" button, answered with what the endpoint said. */
 export async function testEventRoutes(app: HeraldApp) {
-  const { db, boss } = app.herald;
+  const { db, boss, announce } = app.herald;
 
   app.post(
     "/v1/merchants/:mid/endpoints/:eid/test",
@@ -92,6 +92,7 @@ export async function testEventRoutes(app: HeraldApp) {
         endpoint_id: endpoint.id,
       };
       const sent = await sendTestEvent(db, boss, endpoint, type, data);
+      announce();
       const attempt = await firstAttempt(db, sent.delivery_id, endpoint.timeout_ms + pickupAllowanceMs);
       return reply.code(attempt ? 200 : 202).send({
         event_id: sent.event_id,
