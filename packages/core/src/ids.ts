@@ -34,12 +34,14 @@ export function isId(kind: IdKind, id: string): boolean {
   return id.startsWith(prefix) && pattern.test(id.slice(prefix.length));
 }
 
+/** 128 bits as 26 base32 characters, most significant first (the first carries only 3 bits). */
 function encode(bytes: Buffer): string {
-  let value = BigInt(`0x${bytes.toString("hex")}`);
   let out = "";
-  for (let i = 0; i < 26; i++) {
-    out = alphabet[Number(value & 31n)] + out;
-    value >>= 5n;
+  // Bit offset of each character's 5 bits within a 130-bit string whose first two bits are zero.
+  for (let bit = -2; bit < 128; bit += 5) {
+    let value = 0;
+    for (let b = bit; b < bit + 5; b++) value = (value << 1) | (b < 0 ? 0 : (bytes[b >> 3]! >> (7 - (b & 7))) & 1);
+    out += alphabet[value];
   }
   return out;
 }
