@@ -56,7 +56,9 @@ export async function startHeraldProcess(role: Role, options: ProcessOptions): P
         `--cpu-prof-name=${options.profileName ?? role}-${Date.now()}.cpuprofile`,
       ]
     : [];
-  const child = spawn(process.execPath, [...profile, join(repositoryRoot, entryPoints[role])], {
+  // As `npm run start:dispatcher` and docker-compose.yml run it.
+  const flags = role === "dispatcher" ? ["--max-semi-space-size=8"] : [];
+  const child = spawn(process.execPath, [...profile, ...flags, join(repositoryRoot, entryPoints[role])], {
     cwd: repositoryRoot,
     env: {
       ...process.env,

@@ -1,4 +1,3 @@
-import { buildApp } from "@herald/api";
 import { type Config, createLogger } from "@herald/config";
 import { parseCidrs } from "@herald/core";
 import { attemptAnnouncer, connect, migrate, scheduleRetention, startQueue } from "@herald/db";
@@ -55,8 +54,9 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
     );
   }
   let url: string | undefined;
+  // Loaded only where it runs: a dispatcher-only process is smaller without Fastify and its plugins.
   const app = options.api
-    ? await buildApp(
+    ? await (await import("@herald/api")).buildApp(
         {
           config,
           db: connection.db,
