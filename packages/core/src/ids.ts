@@ -40,7 +40,8 @@ function encode(bytes: Buffer): string {
   // Bit offset of each character's 5 bits within a 130-bit string whose first two bits are zero.
   for (let bit = -2; bit < 128; bit += 5) {
     let value = 0;
-    for (let b = bit; b < bit + 5; b++) value = (value << 1) | (b < 0 ? 0 : (bytes[b >> 3]! >> (7 - (b & 7))) & 1);
+    for (let b = bit; b < bit + 5; b++)
+      value = (value << 1) | (b < 0 ? 0 : (bytes[b >> 3]! >> (7 - (b & 7))) & 1);
     out += alphabet[value];
   }
   return out;
