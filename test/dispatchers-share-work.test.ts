@@ -35,7 +35,8 @@ describe("several dispatcher processes share the work without sending a schedule
     const merchant = await createMerchant(herald);
     // Retries 360 ms and 720 ms after the first attempt.
     await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: { custom: [3600, 3600] } });
-    const env = { HERALD_RETRY_TIME_SCALE: "0.0001", LOG_LEVEL: "debug" };
+    // Few attempts in flight each, so that neither can take the whole batch alone.
+    const env = { HERALD_RETRY_TIME_SCALE: "0.0001", LOG_LEVEL: "debug", HERALD_DISPATCHER_CONCURRENCY: "8" };
     dispatchers.push(...(await Promise.all([spawnDispatcher(herald, env), spawnDispatcher(herald, env)])));
     const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
       events: Array.from({ length: 100 }, (_, i) => ({
