@@ -1,11 +1,10 @@
-import { isId } from "@herald/core";
-import { getEndpoint, listEndpointAttempts } from "@herald/db";
+import { listEndpointAttempts } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { merchantScope } from "../auth.ts";
-import { notFound } from "../problems.ts";
 import { answers, listOf, PageQuery, PathId } from "../schemas.ts";
 import { EndpointAttemptObject, endpointAttemptView } from "../views.ts";
+import { findEndpoint } from "./endpoints.ts";
 
 /** The attempt log of an endpoint: every try, newest first, whatever its delivery. */
 export async function attemptRoutes(app: HeraldApp) {
@@ -27,10 +26,7 @@ export async function attemptRoutes(app: HeraldApp) {
     },
     async (request) => {
       const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = isId("endpoint", request.params.eid)
-        ? await getEndpoint(db, scope, request.params.eid)
-        : undefined;
-      if (!endpoint) throw notFound("endpoint");
+      const endpoint = await findEndpoint(db, scope, request.params.eid);
       const page = await listEndpointAttempts(db, endpoint.id, {
         limit: request.query.limit ?? 20,
         cursor: request.query.cursor,

@@ -12,12 +12,14 @@ import {
 } from "@herald/core";
 import {
   createEndpoint,
+  type Db,
   deleteEndpoint,
   type Endpoint,
   getEndpoint,
   listEndpoints,
   type Mode as ModeName,
   rotateSecrets,
+  type Scope,
   type StoredSecret,
   updateEndpoint,
 } from "@herald/db";
@@ -171,12 +173,8 @@ export async function endpointRoutes(app: HeraldApp) {
     };
   }
 
-  async function load(request: FastifyRequest<{ Params: Static<typeof Params> }>): Promise<Endpoint> {
-    const { eid } = request.params;
-    const endpoint = isId("endpoint", eid) ? await getEndpoint(db, request.scope, eid) : undefined;
-    if (!endpoint) throw notFound("endpoint");
-    return endpoint;
-  }
+  const load = (request: FastifyRequest<{ Params: Static<typeof Params> }>) =>
+    findEndpoint(db, request.scope, request.params.eid);
 
   app.post(
     "/v1/merchants/:mid/endpoints",
@@ -353,4 +351,11 @@ export async function endpointRoutes(app: HeraldApp) {
       return { secret, previous_secrets_expire_at: lastExpiry || null };
     },
   );
+}
+
+/** The endpoint `eid` within the caller's scope; 404 for a malformed, unknown or foreign id. */
+export async function findEndpoint(db: Db, scope: Scope, eid: string): Promise<Endpoint> {
+  const endpoint = isId("endpoint", eid) ? await getEndpoint(db, scope, eid) : undefined;
+  if (!endpoint) throw notFound("endpoint");
+  return endpoint;
 }

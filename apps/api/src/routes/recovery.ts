@@ -16,6 +16,7 @@ import { merchantScope } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { answers, Id, PathId, Timestamp } from "../schemas.ts";
 import { DeliveryObject, deliveryView, OperationObject, operationView } from "../views.ts";
+import { findEndpoint } from "./endpoints.ts";
 
 /** Off-schedule attempts would be dropped by the dispatcher for a disabled endpoint: refuse them here. */
 function requireEnabled(endpoint: Endpoint, field?: string): void {
@@ -111,10 +112,7 @@ export async function recoveryRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = isId("endpoint", request.params.eid)
-        ? await getEndpoint(db, scope, request.params.eid)
-        : undefined;
-      if (!endpoint) throw notFound("endpoint");
+      const endpoint = await findEndpoint(db, scope, request.params.eid);
       const since = new Date(request.body.since);
       const until = request.body.until ? new Date(request.body.until) : new Date();
       if (since >= until) throw new HttpProblem("validation", "since must be before until.", "since");

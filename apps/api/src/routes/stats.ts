@@ -1,16 +1,10 @@
-import { isId } from "@herald/core";
-import {
-  type DeliveryStats,
-  deliveryStats,
-  getEndpoint,
-  merchantEndpointIds,
-  type StatsWindow,
-} from "@herald/db";
+import { type DeliveryStats, deliveryStats, merchantEndpointIds, type StatsWindow } from "@herald/db";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { merchantScope } from "../auth.ts";
-import { HttpProblem, notFound } from "../problems.ts";
+import { HttpProblem } from "../problems.ts";
 import { answers, Mode, PathId, Timestamp } from "../schemas.ts";
+import { findEndpoint } from "./endpoints.ts";
 
 const day = 86_400_000;
 // Percentiles sort every attempt of the window; a month bounds that work.
@@ -101,10 +95,7 @@ export async function statsRoutes(app: HeraldApp) {
     },
     async (request) => {
       const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = isId("endpoint", request.params.eid)
-        ? await getEndpoint(db, scope, request.params.eid)
-        : undefined;
-      if (!endpoint) throw notFound("endpoint");
+      const endpoint = await findEndpoint(db, scope, request.params.eid);
       const window = statsWindow(request.query);
       return {
         endpoint_id: endpoint.id,

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isEventType, isId } from "@herald/core";
-import { type Attempt, type Db, getEndpoint, listAttempts, sendTestEvent } from "@herald/db";
+import { isEventType } from "@herald/core";
+import { type Attempt, type Db, listAttempts, sendTestEvent } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { merchantScope } from "../auth.ts";
-import { HttpProblem, notFound } from "../problems.ts";
+import { HttpProblem } from "../problems.ts";
 import { answers, PathId } from "../schemas.ts";
 import { AttemptObject, attemptView } from "../views.ts";
+import { findEndpoint } from "./endpoints.ts";
 
 const testEventType = "herald.test";
 
@@ -76,10 +77,7 @@ export async function testEventRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = isId("endpoint", request.params.eid)
-        ? await getEndpoint(db, scope, request.params.eid)
-        : undefined;
-      if (!endpoint) throw notFound("endpoint");
+      const endpoint = await findEndpoint(db, scope, request.params.eid);
       const type = request.body?.type ?? testEventType;
       if (!isEventType(type))
         throw new HttpProblem(
