@@ -9,6 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import pg from "pg";
 import { openBaselines } from "./baselines.ts";
+import { runOptions } from "./cli.ts";
 import { startBenchPostgres, withDatabase } from "./postgres.ts";
 import { BenchReceiver } from "./receiver.ts";
 import { type Result, table, writeResult } from "./results.ts";
@@ -32,24 +33,12 @@ const scenarios: [string, (ctx: BenchContext) => Promise<Result[]>][] = [
   ["stored-attempts", storedAttempts],
 ];
 
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const only = args
-  .find((a) => a.startsWith("--only="))
-  ?.slice("--only=".length)
-  .split(",");
-const unknown = only?.filter((name) => !scenarios.some(([n]) => n === name)) ?? [];
-if (unknown.length > 0) {
-  console.error(
-    `unknown scenario ${unknown.join(", ")}; choose from ${scenarios.map(([n]) => n).join(", ")}`,
-  );
-  process.exit(2);
-}
+const { quick, profile, only, log } = runOptions(
+  "scenario",
+  scenarios.map(([name]) => name),
+);
 const resultsDir = new URL("./results", import.meta.url).pathname;
-const profileDir = args.includes("--profile") ? `${resultsDir}/profiles` : undefined;
-const started = performance.now();
-const log = (message: string) =>
-  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+const profileDir = profile ? `${resultsDir}/profiles` : undefined;
 
 await mkdir(profileDir ?? resultsDir, { recursive: true });
 log(`${quick ? "quick" : "full"} run${profileDir ? ", profiling" : ""}: starting PostgreSQL`);

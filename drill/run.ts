@@ -6,6 +6,7 @@
 // process exits non-zero when any drill fails.
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { runOptions } from "../bench/cli.ts";
 import { startBenchPostgres } from "../bench/postgres.ts";
 import { BenchReceiver } from "../bench/receiver.ts";
 import type { StackContext } from "../bench/stack.ts";
@@ -20,21 +21,10 @@ const drills: [string, (ctx: StackContext, quick: boolean) => Promise<DrillRepor
   ["multi-process", multiProcess],
 ];
 
-const args = process.argv.slice(2);
-const quick = args.includes("--quick");
-const only = args
-  .find((a) => a.startsWith("--only="))
-  ?.slice("--only=".length)
-  .split(",");
-const unknown = only?.filter((name) => !drills.some(([n]) => n === name)) ?? [];
-if (unknown.length > 0) {
-  console.error(`unknown drill ${unknown.join(", ")}; choose from ${drills.map(([n]) => n).join(", ")}`);
-  process.exit(2);
-}
-const profile = args.includes("--profile");
-const started = performance.now();
-const log = (message: string) =>
-  console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${message}`);
+const { quick, profile, only, log } = runOptions(
+  "drill",
+  drills.map(([name]) => name),
+);
 
 const resultsDir = new URL("../bench/results", import.meta.url).pathname;
 const profileDir = profile ? `${resultsDir}/profiles` : undefined;

@@ -40,16 +40,7 @@ describe("off-schedule attempts: a test send ends with its one attempt; a manual
   /** Queues one attempt of a delivery, runnable now, as the test-send and retry routes do. */
   async function queueAttempt(delivery: { id: string; endpoint_id: string }, trigger: AttemptTrigger) {
     const now = new Date();
-    const job = attemptJob(
-      {
-        delivery_id: delivery.id,
-        trigger,
-        scheduled_at: now.toISOString(),
-        endpoint_id: delivery.endpoint_id,
-        timeout_ms: 15_000,
-      },
-      now,
-    );
+    const job = attemptJob(delivery.id, { id: delivery.endpoint_id, timeout_ms: 15_000 }, trigger, now);
     await boss.insert(attemptQueue, [job]);
   }
 

@@ -33,13 +33,9 @@ export async function retryPunctuality(ctx: BenchContext): Promise<Result[]> {
       const jobs = Array.from({ length: Math.min(5000, sizes.pendingRetries - queued) }, (_, i) => {
         const due = new Date(now + 3_600_000 + Math.random() * 23 * 3_600_000);
         return attemptJob(
-          {
-            delivery_id: newId("delivery"),
-            trigger: "scheduled",
-            scheduled_at: due.toISOString(),
-            endpoint_id: endpoints[(queued + i) % endpoints.length]!,
-            timeout_ms: 15_000,
-          },
+          newId("delivery"),
+          { id: endpoints[(queued + i) % endpoints.length]!, timeout_ms: 15_000 },
+          "scheduled",
           due,
         );
       });

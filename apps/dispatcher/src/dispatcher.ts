@@ -188,13 +188,9 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       },
       next: next
         ? attemptJob(
-            {
-              delivery_id: delivery.id,
-              trigger: "scheduled",
-              scheduled_at: next.toISOString(),
-              endpoint_id: delivery.endpoint_id,
-              timeout_ms: delivery.timeout_ms,
-            },
+            delivery.id,
+            { id: delivery.endpoint_id, timeout_ms: delivery.timeout_ms },
+            "scheduled",
             next,
           )
         : undefined,

@@ -73,16 +73,25 @@ export async function startQueue(
   return boss;
 }
 
+// Someone is waiting on a test send or a manual retry, so they go first; a bulk recovery goes last,
+// so that re-sending a backlog never delays fresh deliveries to the same endpoint.
+export const attemptPriority = { test: 2, manual: 1, scheduled: 0, recovery: -1 };
+
+/** The job of one attempt of `deliveryId` to `endpoint`, due `at`. */
 export function attemptJob(
-  job: AttemptJob & { endpoint_id: string; timeout_ms: number },
-  startAfter: Date,
+  deliveryId: string,
+  endpoint: { id: string; timeout_ms: number },
+  trigger: AttemptTrigger,
+  at: Date,
+  priority: number = attemptPriority[trigger],
 ): JobInsert<AttemptJob> {
   return {
-    data: { delivery_id: job.delivery_id, trigger: job.trigger, scheduled_at: job.scheduled_at },
-    startAfter,
-    group: { id: job.endpoint_id },
+    data: { delivery_id: deliveryId, trigger, scheduled_at: at.toISOString() },
+    startAfter: at,
+    priority,
+    group: { id: endpoint.id },
     // A ceiling behind the lease: a job held this long is re-run even if its lease is still renewed.
-    expireInSeconds: Math.ceil(job.timeout_ms / 1000) + 30,
+    expireInSeconds: Math.ceil(endpoint.timeout_ms / 1000) + 30,
   };
 }
 

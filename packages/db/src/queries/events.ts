@@ -120,20 +120,7 @@ export async function emitEvents(
         const ids = await insertEvents(trx);
         const jobs = candidates
           .filter((e) => ids.has(e.row.id))
-          .flatMap((e) =>
-            e.deliveries.map((d) =>
-              attemptJob(
-                {
-                  delivery_id: d.id,
-                  trigger: "scheduled",
-                  scheduled_at: createdAt,
-                  endpoint_id: d.endpoint.id,
-                  timeout_ms: d.endpoint.timeout_ms,
-                },
-                now,
-              ),
-            ),
-          );
+          .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", now)));
         if (jobs.length > 0) await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
         return ids;
       })

@@ -1,39 +1,15 @@
 import { envelopeBody, newId } from "@herald/core";
 import { sql } from "kysely";
-import type { JobInsert, PgBoss } from "pg-boss";
+import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
-import { type AttemptJob, attemptJob, attemptQueue, bossExecutor } from "../queue.ts";
-import type { AttemptTrigger, Mode, OperationKind } from "../schema.ts";
+import { attemptJob, attemptPriority, attemptQueue, bossExecutor } from "../queue.ts";
+import type { Mode, OperationKind } from "../schema.ts";
 import type { Scope } from "./endpoints.ts";
 
 /** What an off-schedule attempt needs to know about its endpoint. */
 export interface TargetEndpoint {
   id: string;
   timeout_ms: number;
-}
-
-// Someone is waiting on a test send or a manual retry, so they go first; a bulk recovery goes last,
-// so that re-sending a backlog never delays fresh deliveries to the same endpoint.
-const priority = { test: 2, manual: 1, scheduled: 0, recovery: -1 };
-
-function jobNow(
-  deliveryId: string,
-  endpoint: TargetEndpoint,
-  trigger: AttemptTrigger,
-  now: Date,
-  rank: number,
-): JobInsert<AttemptJob> {
-  const job = attemptJob(
-    {
-      delivery_id: deliveryId,
-      trigger,
-      scheduled_at: now.toISOString(),
-      endpoint_id: endpoint.id,
-      timeout_ms: endpoint.timeout_ms,
-    },
-    now,
-  );
-  return { ...job, priority: rank };
 }
 
 /**
@@ -49,7 +25,7 @@ export function retryDelivery(db: Db, boss: PgBoss, deliveryId: string, endpoint
       .where("id", "=", deliveryId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await boss.insert(attemptQueue, [jobNow(deliveryId, endpoint, "manual", now, priority.manual)], {
+    await boss.insert(attemptQueue, [attemptJob(deliveryId, endpoint, "manual", now)], {
       db: bossExecutor(trx),
     });
     return delivery;
@@ -119,8 +95,8 @@ export function resendEvent(
     if (resent.length > 0) {
       const jobs = resent.map((r) =>
         r.created
-          ? jobNow(r.delivery_id, r.endpoint, "scheduled", now, priority.scheduled)
-          : jobNow(r.delivery_id, r.endpoint, "manual", now, priority.manual),
+          ? attemptJob(r.delivery_id, r.endpoint, "scheduled", now)
+          : attemptJob(r.delivery_id, r.endpoint, "manual", now),
       );
       await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
     }
@@ -174,7 +150,7 @@ export function sendTestEvent(
         created_at: now,
       })
       .execute();
-    await boss.insert(attemptQueue, [jobNow(deliveryId, endpoint, "test", now, priority.test)], {
+    await boss.insert(attemptQueue, [attemptJob(deliveryId, endpoint, "test", now)], {
       db: bossExecutor(trx),
     });
     return { event_id: eventId, delivery_id: deliveryId, body };
@@ -227,7 +203,7 @@ export function startRecovery(
     for (let i = 0; i < rows.length; i += jobChunk) {
       const jobs = rows
         .slice(i, i + jobChunk)
-        .map((r) => jobNow(r.delivery_id, input.endpoint, "manual", now, priority.recovery));
+        .map((r) => attemptJob(r.delivery_id, input.endpoint, "manual", now, attemptPriority.recovery));
       await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
     }
     return operationId;
