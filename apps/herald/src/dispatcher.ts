@@ -1,20 +1,24 @@
 // The dispatcher alone: run as many as you like against one Postgres; they share the work.
 import { loadConfig, requireSettings } from "@herald/config";
 import { startHerald } from "./herald.ts";
-import { exitOnConfigError, stopOnSignals } from "./process.ts";
+import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
 
 const config = exitOnConfigError(() => {
   const loaded = loadConfig();
   requireSettings(loaded, ["databaseUrl", "encryptionKey"]);
   return loaded;
 });
-const herald = await startHerald({
-  config,
-  databaseUrl: config.databaseUrl!,
-  adminKey: "",
-  encryptionKey: config.encryptionKey!,
-  api: false,
-  dispatcher: true,
-});
+const herald = await startOrExit(
+  () =>
+    startHerald({
+      config,
+      databaseUrl: config.databaseUrl!,
+      adminKey: "",
+      encryptionKey: config.encryptionKey!,
+      api: false,
+      dispatcher: true,
+    }),
+  async () => {},
+);
 console.error("Herald dispatcher running");
 stopOnSignals(() => herald.stop());

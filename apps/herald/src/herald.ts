@@ -1,7 +1,14 @@
 import { type Config, createLogger } from "@herald/config";
 import { parseCidrs } from "@herald/core";
-import { attemptAnnouncer, connect, migrate, scheduleRetention, startQueue } from "@herald/db";
-import { type Dispatcher, startDispatcher } from "@herald/dispatcher";
+import {
+  attemptAnnouncer,
+  checkEncryptionKey,
+  connect,
+  migrate,
+  scheduleRetention,
+  startQueue,
+} from "@herald/db";
+import { startDispatcher } from "@herald/dispatcher";
 import { collectDefaultMetrics, register } from "prom-client";
 import { serveMetrics } from "./metrics-server.ts";
 
@@ -33,58 +40,68 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
   // Process figures (RSS, CPU, event loop lag), once per process however many Heralds it runs.
   if (!register.getSingleMetric("process_resident_memory_bytes")) collectDefaultMetrics();
   const allowedCidrs = parseCidrs(config.allowedCidrs);
-  const connection = connect(options.databaseUrl, { max: 20, applicationName: role });
-  await migrate(connection.pool);
-  // The dispatcher supervises the queue (re-runs attempts whose dispatcher died); a lone API need not.
-  const boss = await startQueue(options.databaseUrl, { supervise: options.dispatcher });
-
-  let dispatcher: Dispatcher | undefined;
-  if (options.dispatcher) {
-    dispatcher = await startDispatcher({
-      config,
-      db: connection.db,
-      boss,
-      databaseUrl: options.databaseUrl,
-      allowedCidrs,
-      encryptionKey: options.encryptionKey,
-      log: log.child({ component: "dispatcher" }),
-    });
-    await scheduleRetention(boss, connection.db, config.retentionDays, (pruned, cutoff) =>
-      log.info({ ...pruned, cutoff }, "retention: pruned expired rows"),
-    );
-  }
-  let url: string | undefined;
-  // Loaded only where it runs: a dispatcher-only process is smaller without Fastify and its plugins.
-  const app = options.api
-    ? await (await import("@herald/api")).buildApp(
-        {
-          config,
-          db: connection.db,
-          pool: connection.pool,
-          boss,
-          allowedCidrs,
-          encryptionKey: options.encryptionKey,
-          adminKey: options.adminKey,
-          announce: attemptAnnouncer(connection.pool),
-        },
-        log,
-      )
-    : undefined;
-  if (app) url = await app.listen({ host: config.host, port: config.port });
-  // A dispatcher without the API still has counters worth scraping.
-  const metricsServer =
-    !app && config.metricsPort !== undefined
-      ? await serveMetrics(config.host, config.metricsPort)
-      : undefined;
-
-  return {
-    url,
-    async stop() {
-      await app?.close();
-      await metricsServer?.close();
-      await dispatcher?.stop();
-      await boss.stop({ graceful: false, close: true }).catch(() => {});
-      await connection.close();
-    },
+  // What has been started so far, stopped in reverse order: by stop(), or at once when a later
+  // step fails (port in use, database gone), so a failed start leaves nothing running.
+  const started: (() => Promise<unknown>)[] = [];
+  const stopStarted = async () => {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    started.length = 0;
   };
+  try {
+    const connection = connect(options.databaseUrl, { max: 20, applicationName: role });
+    started.push(() => connection.close());
+    await migrate(connection.pool);
+    await checkEncryptionKey(connection.db, options.encryptionKey);
+    // The dispatcher supervises the queue (re-runs attempts whose dispatcher died); a lone API need not.
+    const boss = await startQueue(options.databaseUrl, { supervise: options.dispatcher });
+    started.push(() => boss.stop({ graceful: false, close: true }));
+
+    if (options.dispatcher) {
+      const dispatcher = await startDispatcher({
+        config,
+        db: connection.db,
+        boss,
+        databaseUrl: options.databaseUrl,
+        allowedCidrs,
+        encryptionKey: options.encryptionKey,
+        log: log.child({ component: "dispatcher" }),
+      });
+      started.push(() => dispatcher.stop());
+      await scheduleRetention(boss, connection.db, config.retentionDays, (pruned, cutoff) =>
+        log.info({ ...pruned, cutoff }, "retention: pruned expired rows"),
+      );
+    }
+    let url: string | undefined;
+    // Loaded only where it runs: a dispatcher-only process is smaller without Fastify and its plugins.
+    const app = options.api
+      ? await (await import("@herald/api")).buildApp(
+          {
+            config,
+            db: connection.db,
+            pool: connection.pool,
+            boss,
+            allowedCidrs,
+            encryptionKey: options.encryptionKey,
+            adminKey: options.adminKey,
+            announce: attemptAnnouncer(connection.pool),
+          },
+          log,
+        )
+      : undefined;
+    if (app) {
+      started.push(() => app.close());
+      url = await app.listen({ host: config.host, port: config.port });
+    }
+    // A dispatcher without the API still has counters worth scraping.
+    if (!app && config.metricsPort !== undefined) {
+      const metricsServer = await serveMetrics(config.host, config.metricsPort);
+      started.push(() => metricsServer.close());
+    }
+    // stop() drains in this order: the API stops taking requests, then the dispatcher finishes
+    // its in-flight attempts, then the queue and the pool close.
+    return { url, stop: stopStarted };
+  } catch (error) {
+    await stopStarted();
+    throw error;
+  }
 }

@@ -11,6 +11,65 @@ export function exitOnConfigError(load: () => Config): Config {
   }
 }
 
+/**
+ * Runs a start-up step; if it fails, undoes what was started (`cleanup`), prints one line saying
+ * why and exits 1. An operator reads a sentence, not a stack: the stack is printed only with
+ * LOG_LEVEL=debug or trace.
+ */
+export async function startOrExit<T>(step: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    await cleanup().catch(() => {});
+    console.error(`Herald could not start: ${describeStartError(error)}`);
+    if (["debug", "trace"].includes(process.env.LOG_LEVEL ?? "")) console.error(error);
+    process.exit(1);
+  }
+}
+
+type SystemError = Error & {
+  code?: string;
+  address?: string;
+  port?: number;
+  hostname?: string;
+  errors?: unknown[];
+};
+
+/** One line for the errors a start meets in practice, and the message of any other. */
+export function describeStartError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const e = error as SystemError;
+  // Connecting to "localhost" tries ::1 and 127.0.0.1: Node reports an AggregateError with no message.
+  const first = (e.errors?.[0] as SystemError | undefined) ?? e;
+  const code = e.code ?? first.code;
+  const where = first.address !== undefined ? `${first.address}:${first.port}` : first.hostname;
+  switch (code) {
+    case "EADDRINUSE":
+      return `${where ?? "the address"} is already in use (set PORT or HOST to another one).`;
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${where ?? "HOST"}: no such address on this machine (HOST).`;
+    case "EACCES":
+      return `not allowed to listen on ${where ?? "that port"} (PORT).`;
+    case "ECONNREFUSED":
+    case "ECONNRESET":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+    case "ETIMEDOUT":
+      return `cannot reach the database at ${where ?? "DATABASE_URL"} (${code}).`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `cannot reach the database: host "${where}" not found (DATABASE_URL).`;
+    case "28P01":
+    case "28000":
+      return `the database refused the login: ${e.message} (DATABASE_URL).`;
+    case "3D000":
+      return `${e.message} (DATABASE_URL).`;
+  }
+  if (/timeout exceeded when trying to connect/i.test(e.message))
+    return "cannot reach the database: the connection timed out (DATABASE_URL).";
+  return (e.message || e.name).split("\n")[0]!;
+}
+
 /** SIGINT/SIGTERM stop the process cleanly; a second signal exits at once. */
 export function stopOnSignals(stop: () => Promise<void>): void {
   let stopping = false;

@@ -1,21 +1,29 @@
 // `npm start`: everything in one process, with an embedded PostgreSQL when DATABASE_URL is unset.
 import { loadConfig } from "@herald/config";
-import { startHerald } from "./herald.ts";
-import { exitOnConfigError, stopOnSignals } from "./process.ts";
-import { dataDir, embeddedDefaults } from "./runtime.ts";
+import { type Herald, startHerald } from "./herald.ts";
+import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
+import { dataDir, type Embedded, embeddedDefaults } from "./runtime.ts";
 
 const config = exitOnConfigError(loadConfig);
-const embedded = await embeddedDefaults(config);
-const herald = await startHerald({ ...embedded, api: true, dispatcher: true });
+let embedded: Embedded | undefined;
+let herald: Herald | undefined;
+await startOrExit(
+  async () => {
+    embedded = await embeddedDefaults(config);
+    herald = await startHerald({ ...embedded, api: true, dispatcher: true });
+  },
+  // startHerald stops its own parts when it fails; the embedded server is started here.
+  async () => embedded?.postgres?.stop(),
+);
 
 console.log(`
-  Herald is running at ${herald.url}
-  API reference:  ${herald.url}/docs
-  Admin key:      ${config.adminKey ? "(from HERALD_ADMIN_KEY)" : embedded.adminKey}
-  Database:       ${embedded.postgres ? `embedded PostgreSQL in ${dataDir}` : "DATABASE_URL"}
+  Herald is running at ${herald!.url}
+  API reference:  ${herald!.url}/docs
+  Admin key:      ${config.adminKey ? "(from HERALD_ADMIN_KEY)" : embedded!.adminKey}
+  Database:       ${embedded!.postgres ? `embedded PostgreSQL in ${dataDir}` : "DATABASE_URL"}
 `);
 
 stopOnSignals(async () => {
-  await herald.stop();
-  await embedded.postgres?.stop();
+  await herald!.stop();
+  await embedded!.postgres?.stop();
 });

@@ -1,3 +1,5 @@
+import { parseCidrs } from "@herald/core";
+
 /**
  * Herald's configuration: environment variables only, read once at start, every problem reported
  * together in one readable error.
@@ -64,6 +66,15 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('HERALD_SUCCESS_STATUS: must be "2xx" or "200"');
   const signatureHeader = env.HERALD_SIGNATURE_HEADER || "x-signature";
   if (!/^[a-z0-9-]+$/i.test(signatureHeader)) problems.push("HERALD_SIGNATURE_HEADER: must be a header name");
+  const allowedCidrs = env.HERALD_ALLOWED_CIDRS ?? "";
+  try {
+    parseCidrs(allowedCidrs);
+  } catch (error) {
+    problems.push(`${(error as Error).message} (expected comma-separated ranges such as 10.0.0.0/8)`);
+  }
+  const host = env.HOST || "127.0.0.1";
+  // A name or an address to listen on; anything else fails only when the server binds.
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) problems.push(`HOST: must be a host name or an IP address`);
   const logLevel = env.LOG_LEVEL || "info";
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
     problems.push("LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent");
@@ -71,11 +82,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     databaseUrl,
-    host: env.HOST || "127.0.0.1",
+    host,
     port: integer("PORT", 8080, 0, 65535),
     adminKey,
     encryptionKey,
-    allowedCidrs: env.HERALD_ALLOWED_CIDRS ?? "",
+    allowedCidrs,
     retryTimeScale: number(
       "HERALD_RETRY_TIME_SCALE",
       1,

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
 
 /**
  * Endpoint secrets at rest: AES-256-GCM under the deployment's key, stored as
@@ -32,4 +32,12 @@ export function generateApiKey(mode: KeyMode): string {
 
 export function hashApiKey(key: string): Buffer {
   return createHash("sha256").update(key).digest();
+}
+
+/**
+ * A key check value: what an HMAC of a fixed label under the key gives. Stored once, it tells a
+ * process at start whether it was given the deployment's key, without storing the key.
+ */
+export function keyCheckValue(key: Buffer): string {
+  return createHmac("sha256", key).update("herald encryption key check v1").digest("base64url");
 }

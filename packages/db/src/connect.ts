@@ -21,7 +21,16 @@ export interface Connection {
 export function connect(url: string, options: PoolOptions = {}): Connection {
   const pool = createPool(url, options);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { pool, db, close: () => db.destroy() };
+  return {
+    pool,
+    db,
+    async close() {
+      await db.destroy();
+      // Kysely ends the pool only if it ever ran a query through it; a pool used directly (migrate)
+      // would otherwise keep the process alive until its idle clients time out.
+      if (!pool.ending) await pool.end();
+    },
+  };
 }
 
 export interface PoolOptions {

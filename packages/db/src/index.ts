@@ -6,6 +6,7 @@ export * from "./queries/attempts.ts";
 export * from "./queries/deliveries.ts";
 export * from "./queries/endpoints.ts";
 export * from "./queries/events.ts";
+export * from "./queries/key-checks.ts";
 export * from "./queries/merchants.ts";
 export type { Page, PageRequest } from "./queries/page.ts";
 export * from "./queries/recovery.ts";

@@ -10,6 +10,7 @@ export interface Database {
   attempts: AttemptsTable;
   operations: OperationsTable;
   operation_deliveries: OperationDeliveriesTable;
+  key_checks: KeyChecksTable;
 }
 
 export type Mode = "live" | "test";
@@ -113,6 +114,12 @@ export interface AttemptsTable {
   response_body: string | null;
   error: string | null;
   error_detail: string | null;
+}
+
+export interface KeyChecksTable {
+  name: string;
+  check_value: string;
+  created_at: CreatedAt;
 }
 
 export type OperationKind = "endpoint.recover";
