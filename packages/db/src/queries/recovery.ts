@@ -68,7 +68,7 @@ export function resendEvent(
             .execute();
     const latest = new Map<string, string>();
     for (const d of existing) if ((latest.get(d.endpoint_id) ?? "") < d.id) latest.set(d.endpoint_id, d.id);
-    const resent = endpoints.map((e) => {
+    let resent = endpoints.map((e) => {
       const deliveryId = latest.get(e.id);
       return deliveryId
         ? { delivery_id: deliveryId, endpoint: e, created: false }
@@ -76,7 +76,9 @@ export function resendEvent(
     });
     const fresh = resent.filter((r) => r.created);
     if (fresh.length > 0) {
-      await trx
+      // One delivery per (event, endpoint): a resend racing this one may have just made it. Its
+      // insert wins; this resend then becomes a manual attempt of that delivery.
+      const inserted = await trx
         .insertInto("deliveries")
         .values(
           fresh.map((r) => ({
@@ -90,7 +92,29 @@ export function resendEvent(
             created_at: now,
           })),
         )
+        .onConflict((conflict) => conflict.columns(["event_id", "endpoint_id"]).doNothing())
+        .returning("endpoint_id")
         .execute();
+      if (inserted.length < fresh.length) {
+        const made = new Set(inserted.map((d) => d.endpoint_id));
+        const raced = await trx
+          .updateTable("deliveries")
+          .set({ updated_at: now })
+          .where("event_id", "=", event.id)
+          .where(
+            "endpoint_id",
+            "in",
+            fresh.filter((r) => !made.has(r.endpoint.id)).map((r) => r.endpoint.id),
+          )
+          .returning(["id", "endpoint_id"])
+          .execute();
+        const winner = new Map(raced.map((d) => [d.endpoint_id, d.id]));
+        resent = resent.map((r) =>
+          r.created && winner.has(r.endpoint.id)
+            ? { delivery_id: winner.get(r.endpoint.id)!, endpoint: r.endpoint, created: false }
+            : r,
+        );
+      }
     }
     if (resent.length > 0) {
       const jobs = resent.map((r) =>

@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+
+describe("racing resends of one event to one endpoint", () => {
+  let herald: TestHerald;
+
+  // No dispatcher: what is asserted is what the resends stored, not what was sent.
+  beforeAll(async () => {
+    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+  });
+  afterAll(async () => {
+    await herald.stop();
+  });
+
+  it("make one delivery, the others becoming manual attempts of it", async () => {
+    const merchant = await createMerchant(herald);
+    const emitted = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
+      type: "payment.succeeded",
+      mode: "test",
+      data: { amount: 1 },
+    });
+    expect(emitted.status).toBe(202);
+    // Added after the emit: the event has no delivery to them, so a resend must create one. Several
+    // rounds, because two requests must meet between one's check and its insert for the race to show.
+    for (let round = 0; round < 8; round++) {
+      const late = await createEndpoint(herald, merchant, { url: `http://127.0.0.1:9/late${round}` });
+      const resends = await Promise.all(
+        Array.from({ length: 16 }, () =>
+          herald.api("POST", `/v1/merchants/${merchant}/events/${emitted.body.id}/resend`, {
+            endpoint_id: late.id,
+          }),
+        ),
+      );
+
+      expect(resends.map((r) => r.status)).toEqual(resends.map(() => 202));
+      const deliveries = await herald.database.db
+        .selectFrom("deliveries")
+        .select("id")
+        .where("event_id", "=", emitted.body.id)
+        .where("endpoint_id", "=", late.id)
+        .execute();
+      expect(deliveries).toHaveLength(1);
+      const answered = resends.map((r) => r.body.deliveries[0]);
+      expect(new Set(answered.map((d) => d.delivery_id))).toEqual(new Set([deliveries[0]!.id]));
+      expect(answered.filter((d) => d.created)).toHaveLength(1);
+    }
+  });
+
+  it("are refused by the database itself, whatever path tries a second delivery", async () => {
+    const [delivery] = await herald.database.db.selectFrom("deliveries").selectAll().limit(1).execute();
+    await expect(
+      herald.database.db
+        .insertInto("deliveries")
+        .values({ ...delivery!, id: `${delivery!.id.slice(0, -1)}0` })
+        .execute(),
+    ).rejects.toThrow(/deliveries_event_endpoint/);
+  });
+});
