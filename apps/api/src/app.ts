@@ -5,7 +5,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Config, Logger } from "@herald/config";
-import type { Cidr } from "@herald/core";
+import { type Cidr, parseTimestamp } from "@herald/core";
 import type { Db } from "@herald/db";
 import Fastify, {
   type FastifyBaseLogger,
@@ -98,7 +98,12 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
     },
     logController: new LogController({ requestIdLogLabel: "request_id" }),
     // Unknown fields are refused, not silently dropped: a typo must not lose a setting.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true },
+      // Every date-time a request carries must be one Herald can store and compare: RFC 3339 alone
+      // lets through leap seconds and year 0000 (packages/core/src/timestamps.ts).
+      onCreate: (ajv) => ajv.addFormat("date-time", (text: string) => parseTimestamp(text) !== undefined),
+    },
     schemaController: { compilersFactory: { buildValidator } },
     // A path that cannot even be routed answers problem+json like everything else.
     frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),

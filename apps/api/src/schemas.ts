@@ -45,6 +45,7 @@ export const Metadata = StringMap(Text({ minLength: 1, maxLength: 64 }), Text({ 
   description: "Free-form string pairs for your own bookkeeping.",
 });
 
+/** RFC 3339, from 1970 to 9999, no leap second: what Herald can store and compare. */
 export const Timestamp = Type.String({ format: "date-time" });
 
 const typeId = "[0-7][0-9a-hjkmnp-tv-z]{25}";

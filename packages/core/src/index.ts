@@ -7,3 +7,4 @@ export * from "./outcome.ts";
 export * from "./retry.ts";
 export * from "./secrets.ts";
 export * from "./signing.ts";
+export * from "./timestamps.ts";
