@@ -1,4 +1,5 @@
 export * from "./address.ts";
+export * from "./custom-headers.ts";
 export * from "./endpoint-url.ts";
 export * from "./envelope.ts";
 export * from "./ids.ts";

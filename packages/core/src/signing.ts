@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
+import { isForbiddenCustomHeader } from "./custom-headers.ts";
 
 /**
  * How a delivery is signed.
@@ -62,21 +63,7 @@ export function signatureHeader(input: SignInput): [name: string, value: string]
 
 /** Headers a merchant's custom headers may not set: the ones that make a delivery what it is. */
 export function isReservedHeader(name: string, hexHeader: string): boolean {
-  const lower = name.toLowerCase();
-  return (
-    lower === hexHeader.toLowerCase() ||
-    lower.startsWith("webhook-") ||
-    [
-      "content-type",
-      "content-length",
-      "host",
-      "user-agent",
-      "connection",
-      "transfer-encoding",
-      "te",
-      "upgrade",
-    ].includes(lower)
-  );
+  return isForbiddenCustomHeader(name, hexHeader);
 }
 
 export interface DeliveryHeadersInput extends SignInput {

@@ -1,10 +1,10 @@
 import {
+  customHeadersProblem,
   customPolicyProblem,
   endpointUrlProblem,
   generateSecret,
   isEventTypeFilter,
   isId,
-  isReservedHeader,
   isValidSecret,
   newId,
   type SignatureScheme,
@@ -61,7 +61,8 @@ const fields = {
     Type.String({ maxLength: 1024, pattern: "^[\\t\\x20-\\x7e\\x80-\\xff]*$" }),
     {
       maxProperties: 20,
-      description: "Sent with every delivery. Herald's own headers (webhook-*, content-type, …) are refused.",
+      description:
+        "Sent with every delivery. Refused: Herald's own (webhook-*, content-type, user-agent, the signature header), HTTP's hop-by-hop and framing headers (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, Host, Content-Length, …), values with leading or trailing whitespace, and two names differing only in case.",
     },
   ),
   timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000, description: "Per attempt; 15000 by default." }),
@@ -144,15 +145,8 @@ export async function endpointRoutes(app: HeraldApp) {
       const problem = customPolicyProblem(body.retry_policy.custom);
       if (problem) throw new HttpProblem("validation", `retry_policy.custom ${problem}.`, "retry_policy");
     }
-    const reserved = Object.keys(body.headers ?? {}).find((name) =>
-      isReservedHeader(name, config.signatureHeader),
-    );
-    if (reserved)
-      throw new HttpProblem(
-        "validation",
-        `header "${reserved}" is set by Herald and cannot be overridden.`,
-        "headers",
-      );
+    const headersProblem = body.headers && customHeadersProblem(body.headers, config.signatureHeader);
+    if (headersProblem) throw new HttpProblem("validation", `${headersProblem}.`, "headers");
   }
 
   function checkSecret(scheme: SignatureScheme, secret: string | undefined) {
