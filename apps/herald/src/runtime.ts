@@ -5,9 +5,6 @@ import { join } from "node:path";
 import type { Config } from "@herald/config";
 import { type EmbeddedDatabase, isAlive, startEmbeddedPostgres } from "@herald/db";
 
-/** Where the all-in-one mode keeps its database and generated keys. */
-export const dataDir = process.env.HERALD_DATA_DIR || join(process.cwd(), ".herald");
-
 export interface Embedded {
   config: Config;
   databaseUrl: string;
@@ -30,9 +27,10 @@ interface Keys {
  * Herald on it stops here, before it touches the server the first one runs.
  */
 export async function embeddedDefaults(config: Config): Promise<Embedded> {
+  const { dataDir } = config;
   // Traversable, not listable: the embedded server runs as the `postgres` user and must reach its folder.
   await mkdir(dataDir, { recursive: true, mode: 0o711 });
-  await claimDataDir();
+  await claimDataDir(dataDir);
   const keysFile = join(dataDir, "keys.json");
   const stored = existsSync(keysFile) ? (JSON.parse(await readFile(keysFile, "utf8")) as Keys) : undefined;
   const keys: Keys = {
@@ -67,7 +65,7 @@ export class DataDirInUseError extends Error {
  * Takes `herald.pid` in the data directory for this process, released when it exits. A pid file
  * left by a process that is gone (killed) is taken over; one of a live Herald refuses the start.
  */
-async function claimDataDir(): Promise<void> {
+async function claimDataDir(dataDir: string): Promise<void> {
   const pidFile = join(dataDir, "herald.pid");
   for (let tries = 0; ; tries++) {
     try {

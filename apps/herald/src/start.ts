@@ -2,11 +2,17 @@
 import { loadConfig } from "@herald/config";
 import { type Herald, startHerald } from "./herald.ts";
 import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
-import { dataDir, type Embedded, embeddedDefaults } from "./runtime.ts";
+import { type Embedded, embeddedDefaults } from "./runtime.ts";
 
 const config = exitOnConfigError(loadConfig);
 let embedded: Embedded | undefined;
 let herald: Herald | undefined;
+// Installed before anything starts: a Ctrl-C during the start still stops what is running (the
+// embedded server's exit hook covers a server caught half-started).
+stopOnSignals(async () => {
+  await herald?.stop();
+  await embedded?.postgres?.stop();
+});
 await startOrExit(
   async () => {
     embedded = await embeddedDefaults(config);
@@ -20,10 +26,5 @@ console.log(`
   Herald is running at ${herald!.url}
   API reference:  ${herald!.url}/docs
   Admin key:      ${config.adminKey ? "(from HERALD_ADMIN_KEY)" : embedded!.adminKey}
-  Database:       ${embedded!.postgres ? `embedded PostgreSQL in ${dataDir}` : "DATABASE_URL"}
+  Database:       ${embedded!.postgres ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL"}
 `);
-
-stopOnSignals(async () => {
-  await herald!.stop();
-  await embedded!.postgres?.stop();
-});

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { parseCidrs } from "@herald/core";
 
 /**
@@ -28,6 +29,8 @@ export interface Config {
   dispatcherConcurrency: number;
   /** Where a dispatcher-only process serves /metrics and /healthz; unset: nowhere. */
   metricsPort: number | undefined;
+  /** Where the all-in-one `npm start` keeps its embedded database, keys and pid file. */
+  dataDir: string;
 }
 
 export class ConfigError extends Error {
@@ -75,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || "127.0.0.1";
   // A name or an address to listen on; anything else fails only when the server binds.
   if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) problems.push(`HOST: must be a host name or an IP address`);
+  const dataDir = resolve(env.HERALD_DATA_DIR || ".herald");
   const logLevel = env.LOG_LEVEL || "info";
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
     problems.push("LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent");
@@ -102,6 +106,7 @@ export function loadConfig(env: Env = process.env): Config {
     endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
     dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
     metricsPort: env.HERALD_METRICS_PORT ? integer("HERALD_METRICS_PORT", 0, 0, 65535) : undefined,
+    dataDir,
   };
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;
