@@ -17,8 +17,8 @@ export interface EmbeddedOptions {
   port?: number;
   /**
    * The superuser's password. A new cluster gets it at creation; an existing one made before
-   * passwords were random (postgres/postgres) is switched to it on this start. Random when unset,
-   * which suits a cluster made for one run.
+   * passwords were random (postgres/postgres) is switched to it on this start. When unset, a random
+   * one is kept in the data directory itself (readable by root only), for later starts of it.
    */
   password?: string;
 }
@@ -42,7 +42,12 @@ export async function startEmbeddedPostgres(
   const fresh = !existsSync(join(dir, "PG_VERSION"));
   const port =
     options.port ?? (existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : await freePort());
-  const password = options.password ?? randomBytes(24).toString("base64url");
+  const passwordFile = join(dir, "herald-superuser-password");
+  const password =
+    options.password ??
+    (existsSync(passwordFile)
+      ? (await readFile(passwordFile, "utf8")).trim()
+      : randomBytes(24).toString("base64url"));
   const log: string[] = [];
   const postgres = new (await loadEmbeddedPostgres())({
     databaseDir: dir,
@@ -71,6 +76,7 @@ export async function startEmbeddedPostgres(
     // asks it to shut down: the signal is sent synchronously from the exit hook.
     process.on("exit", stopOnExit);
     await writeFile(portFile, String(port));
+    if (options.password === undefined) await writeFile(passwordFile, password, { mode: 0o600 });
     if (fresh) await postgres.createDatabase("herald");
     else await adoptPassword(port, password);
   } catch (error) {
