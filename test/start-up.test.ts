@@ -206,6 +206,33 @@ describe("the all-in-one start on one data directory", () => {
   });
 });
 
+describe("an embedded server whose port was taken while it was stopped", () => {
+  it("starts on another port", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "herald-port-"));
+    await chmod(dataDir, 0o711);
+    const taken: Server = createServer();
+    try {
+      const before = await startEmbeddedPostgres(join(dataDir, "postgres"));
+      await before.stop();
+      const port = Number(readFileSync(join(dataDir, "postgres", "port"), "utf8"));
+      await new Promise<void>((resolve) => taken.listen(port, "127.0.0.1", resolve));
+
+      const after = await startEmbeddedPostgres(join(dataDir, "postgres"));
+      try {
+        expect(new URL(after.url).port).not.toBe(String(port));
+        const client = new pg.Client(after.url);
+        await client.connect();
+        await client.end();
+      } finally {
+        await after.stop();
+      }
+    } finally {
+      taken.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe("an embedded server made before its password was random", () => {
   it("gets the password kept in keys.json on the first start after the upgrade", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "herald-upgrade-"));

