@@ -279,6 +279,27 @@ describe("a start with settings it cannot use", () => {
     expect(existsSync(join(tmpdir(), "herald-never-created"))).toBe(false);
   });
 
+  it("a dispatcher whose metrics port is in use says so in one line", async () => {
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    const server = await startEmbeddedPostgres(await mkdtemp(join(tmpdir(), "herald-metrics-")));
+    try {
+      const dispatcher = run("dispatcher", {
+        DATABASE_URL: server.url,
+        HERALD_ENCRYPTION_KEY: "12".repeat(32),
+        HERALD_METRICS_PORT: String(port),
+      });
+      expect(await dispatcher.exited).toBe(1);
+      expect(dispatcher.output().trim()).toBe(
+        `Herald could not start: 127.0.0.1:${port} is already in use by another program (PORT, HOST, HERALD_METRICS_PORT).`,
+      );
+    } finally {
+      taken.close();
+      await server.stop();
+    }
+  }, 120_000);
+
   it("says in one line that DATABASE_URL cannot be reached, for every entry point", async () => {
     // Port 1 on loopback: nothing listens, every connection is refused at once.
     const env = {

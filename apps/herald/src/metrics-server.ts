@@ -16,7 +16,14 @@ export async function serveMetrics(
       response.writeHead(404).end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  // A port in use fails the start (one line, nothing left running) instead of crashing the process.
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,

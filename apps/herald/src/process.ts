@@ -45,7 +45,7 @@ export function describeStartError(error: unknown): string {
   const where = first.address !== undefined ? `${first.address}:${first.port}` : first.hostname;
   switch (code) {
     case "EADDRINUSE":
-      return `${where ?? "the address"} is already in use (set PORT or HOST to another one).`;
+      return `${where ?? "the address"} is already in use by another program (PORT, HOST, HERALD_METRICS_PORT).`;
     case "EADDRNOTAVAIL":
       return `cannot listen on ${where ?? "HOST"}: no such address on this machine (HOST).`;
     case "EACCES":
