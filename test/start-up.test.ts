@@ -59,6 +59,17 @@ function processesUsing(dir: string): number[] {
     .map(Number);
 }
 
+const scratch: string[] = [];
+/** A temporary directory removed after the file's tests. */
+async function scratchDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
+});
+
 /** What a stack trace looks like in output: a frame line. */
 const stackFrame = /^\s+at .+[(:]/m;
 
@@ -126,7 +137,7 @@ describe("the all-in-one start on one data directory", () => {
     const allInOne = run("start", {
       DATABASE_URL: databaseUrl,
       HERALD_ENCRYPTION_KEY: wrongKey,
-      HERALD_DATA_DIR: await mkdtemp(join(tmpdir(), "herald-start-other-")),
+      HERALD_DATA_DIR: await scratchDir("herald-start-other-"),
     });
     for (const process of [api, dispatcher, allInOne]) {
       expect(await process.exited).toBe(1);
@@ -283,7 +294,8 @@ describe("a start with settings it cannot use", () => {
     const taken: Server = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const port = (taken.address() as { port: number }).port;
-    const server = await startEmbeddedPostgres(await mkdtemp(join(tmpdir(), "herald-metrics-")));
+    const dir = await mkdtemp(join(tmpdir(), "herald-metrics-"));
+    const server = await startEmbeddedPostgres(dir);
     try {
       const dispatcher = run("dispatcher", {
         DATABASE_URL: server.url,
@@ -297,6 +309,7 @@ describe("a start with settings it cannot use", () => {
     } finally {
       taken.close();
       await server.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 
@@ -306,7 +319,7 @@ describe("a start with settings it cannot use", () => {
       DATABASE_URL: "postgres://herald:secret-password@127.0.0.1:1/herald",
       HERALD_ADMIN_KEY: "an-admin-key-of-some-length",
       HERALD_ENCRYPTION_KEY: "ef".repeat(32),
-      HERALD_DATA_DIR: await mkdtemp(join(tmpdir(), "herald-unreachable-")),
+      HERALD_DATA_DIR: await scratchDir("herald-unreachable-"),
     };
     for (const name of ["api", "dispatcher", "migrate", "start"]) {
       const herald = run(name, env);
