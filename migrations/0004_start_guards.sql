@@ -13,13 +13,17 @@ CREATE TABLE key_checks (
 --    attempt) and creates one only for an endpoint that never had one; two racing resends used to
 --    create two. Duplicates made by that race before this migration are folded into the oldest
 --    delivery of the pair: their attempts move to it (no attempt is lost), then they are removed.
+-- A hash aggregate over the table, not a sort: the pairs are few, if any.
 CREATE TEMPORARY TABLE duplicate_deliveries ON COMMIT DROP AS
-SELECT id, keeper
+SELECT d.id, pairs.keeper
 FROM (
-  SELECT id, first_value(id) OVER (PARTITION BY event_id, endpoint_id ORDER BY id) AS keeper
+  SELECT event_id, endpoint_id, min(id) AS keeper
   FROM deliveries
-) ranked
-WHERE id <> keeper;
+  GROUP BY event_id, endpoint_id
+  HAVING count(*) > 1
+) pairs
+JOIN deliveries d USING (event_id, endpoint_id)
+WHERE d.id <> pairs.keeper;
 
 UPDATE attempts a SET delivery_id = d.keeper FROM duplicate_deliveries d WHERE a.delivery_id = d.id;
 DELETE FROM operation_deliveries o USING duplicate_deliveries d WHERE o.delivery_id = d.id;
