@@ -10,11 +10,14 @@ describe("retention deletes only what is due", () => {
   let herald: TestHerald;
   let merchant: string;
   let endpoint: { id: string };
+  /** Another endpoint of the merchant: one event has one delivery per endpoint. */
+  let second: { id: string };
 
   beforeAll(async () => {
     herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
     merchant = await createMerchant(herald);
     endpoint = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/" });
+    second = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/second" });
   });
   afterAll(() => herald.stop());
 
@@ -35,6 +38,7 @@ describe("retention deletes only what is due", () => {
     status: DeliveryStatus,
     attempts: number,
     updatedAt = at,
+    to = endpoint,
   ): Promise<string> {
     const id = newId("delivery", at.getTime());
     const { db } = herald.database;
@@ -45,7 +49,7 @@ describe("retention deletes only what is due", () => {
         merchant_id: merchant,
         mode: "test",
         event_id: eventId,
-        endpoint_id: endpoint.id,
+        endpoint_id: to.id,
         event_type: "a.b",
         status,
         attempt_count: attempts,
@@ -60,7 +64,7 @@ describe("retention deletes only what is due", () => {
         .values({
           id: newId("attempt", at.getTime() + n),
           delivery_id: id,
-          endpoint_id: endpoint.id,
+          endpoint_id: to.id,
           number: n,
           trigger: "scheduled",
           scheduled_at: at,
@@ -114,7 +118,14 @@ describe("retention deletes only what is due", () => {
     // Kept: an old event with one due delivery and one pending one; only the due delivery goes.
     const sharedEvent = await event(old);
     const sharedDue = await delivery(sharedEvent, old, "succeeded", 1);
-    const sharedPending = await delivery(sharedEvent, new Date(old.getTime() + 1), "pending", 0);
+    const sharedPending = await delivery(
+      sharedEvent,
+      new Date(old.getTime() + 1),
+      "pending",
+      0,
+      undefined,
+      second,
+    );
     dueDeliveries.push(sharedDue);
     // Kept: retried (updated) yesterday, though created long ago.
     const retriedEvent = await event(old);
