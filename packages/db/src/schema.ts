@@ -10,6 +10,7 @@ export interface Database {
   attempts: AttemptsTable;
   operations: OperationsTable;
   operation_deliveries: OperationDeliveriesTable;
+  profiles: ProfilesTable;
 }
 
 export type Mode = "live" | "test";
@@ -24,6 +25,8 @@ export interface MerchantsTable {
   id: string;
   name: string;
   metadata: Json<Record<string, string>>;
+  /** Its delivery profile; null: the deployment's default. */
+  profile: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   deleted_at: Date | null;
@@ -64,6 +67,8 @@ export interface EndpointsTable {
   timeout_ms: number;
   metadata: Json<Record<string, string>>;
   secrets: Json<StoredSecret[]>;
+  /** Its own delivery profile; null: its merchant's. */
+  profile: ColumnType<string | null, string | null | undefined, string | null>;
   failing_since: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -113,6 +118,8 @@ export interface AttemptsTable {
   response_body: string | null;
   error: string | null;
   error_detail: string | null;
+  /** What was sent when it differs from the event's stored body (another envelope shape). */
+  request_body: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type OperationKind = "endpoint.recover";
@@ -134,6 +141,14 @@ export interface OperationDeliveriesTable {
   attempts_before: number;
 }
 
+/** A stored delivery profile; `settings` is everything but the name (core's `ProfileSettings`). */
+export interface ProfilesTable {
+  name: string;
+  settings: Json<unknown>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export type Merchant = Selectable<MerchantsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Endpoint = Selectable<EndpointsTable>;
@@ -142,3 +157,4 @@ export type Delivery = Selectable<DeliveriesTable>;
 export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
 export type Operation = Selectable<OperationsTable>;
+export type StoredProfile = Selectable<ProfilesTable>;
