@@ -22,9 +22,9 @@ export const MerchantObject = Type.Object({
   id: Type.String(),
   name: Type.String(),
   metadata: Metadata,
-  profile: Type.String({
-    description: "The delivery profile of its endpoints that name none; `default` is the built-in one.",
-  }),
+  profile: Type.Optional(
+    Type.String({ description: "The delivery profile of its endpoints that name none; absent: `default`." }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -33,7 +33,7 @@ export const merchantView = (m: Merchant): Static<typeof MerchantObject> => ({
   id: m.id,
   name: m.name,
   metadata: m.metadata,
-  profile: m.profile ?? "default",
+  ...(m.profile !== null && { profile: m.profile }),
   created_at: m.created_at.toISOString(),
   updated_at: m.updated_at.toISOString(),
 });
@@ -97,8 +97,8 @@ export const EndpointObject = Type.Object({
   headers: Type.Record(Type.String(), Type.String()),
   timeout_ms: Type.Integer(),
   metadata: Metadata,
-  profile: Nullable(
-    Type.String({ description: "Its own delivery profile; null: its merchant's (see GET /v1/profiles)." }),
+  profile: Type.Optional(
+    Type.String({ description: "Its own delivery profile; absent: its merchant's (see GET /v1/profiles)." }),
   ),
   created_at: Timestamp,
   updated_at: Timestamp,
@@ -118,7 +118,7 @@ export const endpointView = (e: Endpoint): Static<typeof EndpointObject> => ({
   headers: e.headers,
   timeout_ms: e.timeout_ms,
   metadata: e.metadata,
-  profile: e.profile,
+  ...(e.profile !== null && { profile: e.profile }),
   created_at: e.created_at.toISOString(),
   updated_at: e.updated_at.toISOString(),
 });
