@@ -148,11 +148,12 @@ export class PythonReceiver {
   #pending: string[] = [];
   url = "";
 
-  private constructor(
-    readonly file: string,
-    readonly port: number,
-    readonly path: string,
-  ) {
+  readonly file: string;
+  readonly port: number;
+
+  private constructor(file: string, port: number, path: string) {
+    this.file = file;
+    this.port = port;
     this.url = `http://127.0.0.1:${port}${path}`;
   }
 
