@@ -52,13 +52,25 @@ export function defaultProfile(settings: {
   };
 }
 
-/** A profile as stored (name and settings), or `fallback` (the default) when there is none. */
+/**
+ * A profile as stored (name and settings), or `fallback` (the default) when there is none. A stored
+ * profile missing a setting (written before that setting existed) takes the default's.
+ */
 export function effectiveProfile(
   name: string | null | undefined,
   settings: unknown,
   fallback: DeliveryProfile,
 ): DeliveryProfile {
-  return name ? { ...(settings as ProfileSettings), name } : fallback;
+  if (!name) return fallback;
+  const stored = settings as Partial<ProfileSettings>;
+  return {
+    ...fallback,
+    ...stored,
+    name,
+    envelope: { ...fallback.envelope, ...stored.envelope },
+    retry_policy: { ...fallback.retry_policy, ...stored.retry_policy },
+    allow_http: { ...fallback.allow_http, ...stored.allow_http },
+  };
 }
 
 /** Names the envelope cannot give its type field: they are taken by the other fields. */

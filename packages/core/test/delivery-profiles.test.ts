@@ -121,3 +121,20 @@ describe("delivery profiles", () => {
     expect(profileUrlProblem(httpsOnly, "HTTP://example.com/hook", "test")).not.toBeNull();
   });
 });
+
+describe("effectiveProfile", () => {
+  it("fills a stored profile's missing settings from the default, so an older row still delivers", () => {
+    const fallback = defaultProfile({ signatureHeader: "x-signature", successStatus: "2xx" });
+    const profile = effectiveProfile(
+      "old",
+      { success_rule: "200", envelope: { type_field: "event" } },
+      fallback,
+    );
+    expect(profile).toMatchObject({
+      name: "old",
+      success_rule: "200",
+      signature_header: "x-signature",
+      envelope: { type_field: "event", id: true, created_at: true, timestamp_format: "iso" },
+    });
+  });
+});
