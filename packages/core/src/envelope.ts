@@ -50,12 +50,14 @@ export function isStandardEnvelope(shape: EnvelopeShape): boolean {
 export function shapedBody(storedBody: string, shape: EnvelopeShape): string {
   if (isStandardEnvelope(shape)) return storedBody;
   const event = JSON.parse(storedBody) as Envelope;
-  const body: Record<string, unknown> = {};
-  if (shape.id) body.id = event.id;
-  body[shape.type_field] = event.type;
-  if (shape.created_at) body.created_at = formatTimestamp(event.created_at, shape.timestamp_format);
-  body.data = event.data;
-  return JSON.stringify(body);
+  // Built from entries: a type field named like an Object.prototype key (`__proto__`) stays a field.
+  const entries: [string, unknown][] = [];
+  if (shape.id) entries.push(["id", event.id]);
+  entries.push([shape.type_field, event.type]);
+  if (shape.created_at)
+    entries.push(["created_at", formatTimestamp(event.created_at, shape.timestamp_format)]);
+  entries.push(["data", event.data]);
+  return JSON.stringify(Object.fromEntries(entries));
 }
 
 function formatTimestamp(iso: string, format: TimestampFormat): string | number {

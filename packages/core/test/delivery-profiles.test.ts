@@ -46,6 +46,11 @@ describe("shapedBody: the bytes a profile's envelope sends", () => {
     expect(Object.keys(JSON.parse(body))).toEqual(["kind", "created_at", "data"]);
   });
 
+  it("keeps a type field named like an Object.prototype key", () => {
+    const body = shapedBody(stored, { ...eventData, type_field: "__proto__" });
+    expect(body.startsWith('{"__proto__":"payment.succeeded","data":')).toBe(true);
+  });
+
   it("survives a receiver's JSON.parse then JSON.stringify, data unchanged, for any data (property)", () => {
     fc.assert(
       fc.property(
