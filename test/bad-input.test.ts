@@ -48,6 +48,8 @@ const validBodies: Record<string, Json> = {
   "POST /v1/merchants/{mid}/events": { type: "bad.input", mode: "test", data: {} },
   "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "bad.input", mode: "test", data: {} }] },
   "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
+  "POST /v1/profiles": { name: "valid" },
+  "PATCH /v1/profiles/{name}": { description: "valid" },
 };
 
 /** The JSON types a schema admits; empty when it does not say. */
@@ -134,6 +136,7 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
     receiver = await Receiver.start();
     operations = operationsOf((await herald.api("GET", "/openapi.json", undefined, { key: null })).body);
     ids.mid = await createMerchant(herald);
+    ids.name = (await herald.api("POST", "/v1/profiles", { name: "bad-input" })).body.name;
     ids.kid = (await herald.api("POST", `/v1/merchants/${ids.mid}/api-keys`, { mode: "test" })).body.id;
     ids.eid = (await createEndpoint(herald, ids.mid, { url: `${receiver.url}/bad-input` })).id;
     ids.evid = (

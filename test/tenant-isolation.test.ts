@@ -46,6 +46,8 @@ const validBodies: Record<string, unknown> = {
   "POST /v1/merchants/{mid}/events": { type: "isolation.check", mode: "live", data: {} },
   "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "isolation.check", mode: "live", data: {} }] },
   "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
+  "POST /v1/profiles": { name: "intruder" },
+  "PATCH /v1/profiles/{name}": { description: "renamed" },
 };
 
 describe("tenant isolation: every keyed route refuses whoever is not entitled, and leaks nothing", () => {
@@ -67,6 +69,8 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
     operations = keyedOperations((await herald.api("GET", "/openapi.json", undefined, { key: null })).body);
 
     a.mid = await createMerchant(herald, "Merchant A");
+    // Profiles are the deployment's, admin-only: in the matrix for the refusals.
+    a.name = (await herald.api("POST", "/v1/profiles", { name: "isolation" })).body.name;
     const newKey = async (merchant: string, mode: string) =>
       (await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode })).body;
     const live = await newKey(a.mid, "live");

@@ -24,6 +24,7 @@ import { endpointRoutes } from "./routes/endpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { profileRoutes } from "./routes/profiles.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
@@ -61,6 +62,7 @@ export type HeraldApp = FastifyInstance<
 type RoutePlugin = (app: HeraldApp) => Promise<void>;
 const resources: RoutePlugin[] = [
   merchantRoutes,
+  profileRoutes,
   apiKeyRoutes,
   endpointRoutes,
   eventRoutes,

@@ -22,6 +22,9 @@ export const MerchantObject = Type.Object({
   id: Type.String(),
   name: Type.String(),
   metadata: Metadata,
+  profile: Type.Optional(
+    Type.String({ description: "The delivery profile of its endpoints that name none; absent: `default`." }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -30,6 +33,7 @@ export const merchantView = (m: Merchant): Static<typeof MerchantObject> => ({
   id: m.id,
   name: m.name,
   metadata: m.metadata,
+  ...(m.profile !== null && { profile: m.profile }),
   created_at: m.created_at.toISOString(),
   updated_at: m.updated_at.toISOString(),
 });
@@ -76,7 +80,7 @@ const RetryPolicy = Type.Union(
 
 const SignatureScheme = OneOf(signatureSchemes, {
   description:
-    "`standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the deployment's signature header.",
+    "`standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme.",
 });
 
 export const EndpointObject = Type.Object({
@@ -93,6 +97,9 @@ export const EndpointObject = Type.Object({
   headers: Type.Record(Type.String(), Type.String()),
   timeout_ms: Type.Integer(),
   metadata: Metadata,
+  profile: Type.Optional(
+    Type.String({ description: "Its own delivery profile; absent: its merchant's (see GET /v1/profiles)." }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -111,6 +118,7 @@ export const endpointView = (e: Endpoint): Static<typeof EndpointObject> => ({
   headers: e.headers,
   timeout_ms: e.timeout_ms,
   metadata: e.metadata,
+  ...(e.profile !== null && { profile: e.profile }),
   created_at: e.created_at.toISOString(),
   updated_at: e.updated_at.toISOString(),
 });
@@ -179,7 +187,8 @@ export const attemptView = (a: Attempt, body: string): Static<typeof AttemptObje
   scheduled_at: a.scheduled_at.toISOString(),
   started_at: a.started_at.toISOString(),
   duration_ms: a.duration_ms,
-  request: { url: a.request_url, headers: a.request_headers, body },
+  // A profile with another envelope shape sent other bytes than the event's stored body.
+  request: { url: a.request_url, headers: a.request_headers, body: a.request_body ?? body },
   response_status: a.response_status,
   response_headers: a.response_headers,
   response_body: a.response_body,

@@ -2,12 +2,15 @@ import type { Config, Logger } from "@herald/config";
 import {
   attemptOutcome,
   type Cidr,
+  defaultProfile,
   deliveryHeaders,
+  effectiveProfile,
   newId,
   openSecret,
   type RetryPolicy,
   type SignatureScheme,
   scheduleOffsets,
+  shapedBody,
 } from "@herald/core";
 import {
   type AttemptContext,
@@ -86,6 +89,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   const listener = await listenForNewJobs(deps.databaseUrl, wakeup, log);
   const leases = new Leases(boss, log);
   const secrets = new SecretCache(deps.encryptionKey);
+  const fallbackProfile = defaultProfile(config);
   const scale = config.retryTimeScale;
   const failureWindow = { hours: config.disableAfterHours, ms: config.disableAfterHours * 3_600_000 * scale };
   const inFlight = new Map<string, Promise<void>>();
@@ -127,20 +131,23 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const scheduledAt = new Date(job.data.scheduled_at);
     const now = new Date();
     metrics.schedulingLag.observe(Math.max(0, now.getTime() - scheduledAt.getTime()) / 1000);
+    // The endpoint's delivery profile decides the body's shape, the hex header and what succeeds.
+    const profile = effectiveProfile(delivery.profile_name, delivery.profile_settings, fallbackProfile);
+    const body = shapedBody(delivery.body, profile.envelope);
     const headers = deliveryHeaders({
       scheme: delivery.signature_scheme as SignatureScheme,
       secrets: secrets.open(delivery, now),
       id: delivery.event_id,
       timestamp: Math.floor(now.getTime() / 1000),
-      body: delivery.body,
-      hexHeader: config.signatureHeader,
+      body,
+      hexHeader: profile.signature_header,
       userAgent,
       custom: delivery.headers,
     });
     const sent = await send(agent, {
       url: delivery.url,
       headers,
-      body: delivery.body,
+      body,
       timeoutMs: delivery.timeout_ms,
       abort: cutShort.signal,
     });
@@ -149,7 +156,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       // A response cut short (timeout, reset) or a redirect is judged as no response at all.
       status: sent.error ? null : sent.status,
       retryAfterHeader: sent.headers?.["retry-after"],
-      successRule: config.successStatus,
+      successRule: profile.success_rule,
       offsets: scheduleOffsets(delivery.retry_policy as RetryPolicy, delivery.id).map((ms) =>
         Math.round(ms * scale),
       ),
@@ -176,6 +183,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
         duration_ms: sent.durationMs,
         request_url: delivery.url,
         request_headers: headers,
+        request_body: body === delivery.body ? null : body,
         response_status: sent.status,
         response_headers: sent.headers,
         response_body: sent.body,

@@ -5,6 +5,7 @@ export * from "./envelope.ts";
 export * from "./ids.ts";
 export * from "./matching.ts";
 export * from "./outcome.ts";
+export * from "./profiles.ts";
 export * from "./retry.ts";
 export * from "./secrets.ts";
 export * from "./signing.ts";

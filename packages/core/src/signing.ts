@@ -31,19 +31,27 @@ export function isValidSecret(scheme: SignatureScheme, secret: string): boolean 
 
 export interface SignInput {
   scheme: SignatureScheme;
-  /** Every secret that signs now, newest first: more than one during a rotation's grace period. */
+  /** Every secret that is valid now, newest first: more than one during a rotation's grace period. */
   secrets: readonly string[];
   id: string;
   /** Unix seconds of this attempt. */
   timestamp: number;
   body: string;
-  /** The header the two hex schemes use. */
+  /** The header the two hex schemes use (the endpoint's delivery profile's). */
   hexHeader: string;
 }
 
 /**
- * The signature header of one attempt. Each valid secret adds one signature, space-separated for
- * Standard Webhooks (its verifiers accept any of them) and comma-separated for the hex schemes.
+ * The signature header of one attempt.
+ *
+ * Standard Webhooks: one signature per valid secret, space-separated; its verifiers accept any.
+ *
+ * Hex schemes: exactly ONE signature, by the oldest secret still valid. The seeds' receivers compare
+ * the header with one expected value (PayFlow's `timingSafeEqual` even throws on a longer header),
+ * so two signatures fail whichever secret the receiver holds. During a rotation the previous secret
+ * therefore signs until the switch (its grace period ends, or the merchant activates the new one,
+ * which retires it), and the new one from then on. The choice is made per attempt, so a retry
+ * carries the signature of the moment it is sent.
  */
 export function signatureHeader(input: SignInput): [name: string, value: string] {
   if (input.scheme === "standard") {
@@ -55,10 +63,11 @@ export function signatureHeader(input: SignInput): [name: string, value: string]
     return ["webhook-signature", signatures.join(" ")];
   }
   const algorithm = input.scheme === "hmac-sha256-hex" ? "sha256" : "sha512";
-  const signatures = input.secrets.map((secret) =>
-    createHmac(algorithm, secret).update(input.body).digest("hex"),
-  );
-  return [input.hexHeader, signatures.join(",")];
+  const signing = input.secrets.at(-1);
+  // An endpoint always keeps its newest secret without expiry; an empty list signs nothing, as
+  // `standard` does.
+  if (signing === undefined) return [input.hexHeader, ""];
+  return [input.hexHeader, createHmac(algorithm, signing).update(input.body).digest("hex")];
 }
 
 /** Headers a merchant's custom headers may not set: the ones that make a delivery what it is. */

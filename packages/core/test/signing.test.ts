@@ -259,18 +259,21 @@ describe("signatureHeader: hex schemes", () => {
     expect(signatureHeader({ ...input, hexHeader: "x-payflow-signature" })[0]).toBe("x-payflow-signature");
   });
 
-  it("comma-separates one signature per secret during a rotation, each verifying alone", () => {
-    const secrets = ["new-secret-0123456789", "old-secret-0123456789"];
-    const [, value] = signatureHeader({
-      scheme: "hmac-sha512-hex",
-      secrets,
-      id: "m",
-      timestamp: 1,
-      body,
-      hexHeader,
-    });
-    const parts = value.split(",");
-    expect(parts).toEqual(secrets.map((s) => createHmac("sha512", s).update(body).digest("hex")));
+  it("carries exactly one signature during a rotation: the oldest valid secret's, until it is retired", () => {
+    const newest = "new-secret-0123456789";
+    const previous = "old-secret-0123456789";
+    for (const [scheme, algorithm] of [
+      ["hmac-sha256-hex", "sha256"],
+      ["hmac-sha512-hex", "sha512"],
+    ] as const) {
+      const header = (secrets: string[]) =>
+        signatureHeader({ scheme, secrets, id: "m", timestamp: 1, body, hexHeader })[1];
+      const hmac = (secret: string) => createHmac(algorithm, secret).update(body).digest("hex");
+      expect(header([newest, previous])).toBe(hmac(previous));
+      expect(header([newest, "middle-secret-0123456789", previous])).toBe(hmac(previous));
+      expect(header([newest])).toBe(hmac(newest));
+      expect(header([newest, previous])).not.toContain(",");
+    }
   });
 });
 

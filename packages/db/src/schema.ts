@@ -11,6 +11,7 @@ export interface Database {
   operations: OperationsTable;
   operation_deliveries: OperationDeliveriesTable;
   key_checks: KeyChecksTable;
+  profiles: ProfilesTable;
 }
 
 export type Mode = "live" | "test";
@@ -25,6 +26,8 @@ export interface MerchantsTable {
   id: string;
   name: string;
   metadata: Json<Record<string, string>>;
+  /** Its delivery profile; null: the deployment's default. */
+  profile: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   deleted_at: Date | null;
@@ -65,6 +68,8 @@ export interface EndpointsTable {
   timeout_ms: number;
   metadata: Json<Record<string, string>>;
   secrets: Json<StoredSecret[]>;
+  /** Its own delivery profile; null: its merchant's. */
+  profile: ColumnType<string | null, string | null | undefined, string | null>;
   failing_since: Date | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
@@ -114,6 +119,8 @@ export interface AttemptsTable {
   response_body: string | null;
   error: string | null;
   error_detail: string | null;
+  /** What was sent when it differs from the event's stored body (another envelope shape). */
+  request_body: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface KeyChecksTable {
@@ -141,6 +148,14 @@ export interface OperationDeliveriesTable {
   attempts_before: number;
 }
 
+/** A stored delivery profile; `settings` is everything but the name (core's `ProfileSettings`). */
+export interface ProfilesTable {
+  name: string;
+  settings: Json<unknown>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export type Merchant = Selectable<MerchantsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Endpoint = Selectable<EndpointsTable>;
@@ -149,3 +164,4 @@ export type Delivery = Selectable<DeliveriesTable>;
 export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
 export type Operation = Selectable<OperationsTable>;
+export type StoredProfile = Selectable<ProfilesTable>;

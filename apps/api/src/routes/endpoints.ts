@@ -1,12 +1,14 @@
 import {
   customHeadersProblem,
   customPolicyProblem,
+  type DeliveryProfile,
   endpointUrlProblem,
   generateSecret,
   isEventTypeFilter,
   isId,
   isValidSecret,
   newId,
+  profileUrlProblem,
   type SignatureScheme,
   sealSecret,
 } from "@herald/core";
@@ -16,6 +18,7 @@ import {
   deleteEndpoint,
   type Endpoint,
   getEndpoint,
+  getMerchant,
   listEndpoints,
   type Mode as ModeName,
   rotateSecrets,
@@ -43,6 +46,7 @@ import {
   Url,
 } from "../schemas.ts";
 import { EndpointObject, endpointView } from "../views.ts";
+import { findProfile, ProfileName, storedProfileName } from "./profiles.ts";
 
 const fields = {
   url: Url,
@@ -65,8 +69,18 @@ const fields = {
         "Sent with every delivery. Refused: Herald's own (webhook-*, content-type, user-agent, the signature header), HTTP's hop-by-hop and framing headers (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, Host, Content-Length, …), values with leading or trailing whitespace, and two names differing only in case.",
     },
   ),
-  timeout_ms: Type.Integer({ minimum: 1000, maximum: 30000, description: "Per attempt; 15000 by default." }),
+  timeout_ms: Type.Integer({
+    minimum: 1000,
+    maximum: 30000,
+    description: "Per attempt; the profile's default (15000 for `default`) when absent.",
+  }),
   metadata: Metadata,
+};
+
+const Profile = {
+  ...ProfileName,
+  description:
+    "Its own delivery profile, overriding its merchant's: body shape, hex signature header, success rule, and the defaults of the other fields.",
 };
 
 const optional = Object.fromEntries(
@@ -89,6 +103,7 @@ const CreateBody = Type.Object(
       OneOf(["live", "test"], { description: "Defaults to the key's mode; live for the admin key." }),
     ),
     secret: Type.Optional(Secret),
+    profile: Type.Optional(Profile),
   },
   { additionalProperties: false },
 );
@@ -96,6 +111,9 @@ const CreateBody = Type.Object(
 const PatchBody = Type.Object(
   {
     ...optional,
+    profile: Type.Optional(
+      Type.Union([Profile, Type.Null()], { description: "null: its merchant's again." }),
+    ),
     disabled_reason: Type.Optional(
       Text({
         maxLength: 512,
@@ -128,12 +146,31 @@ const disabledThroughApi = "disabled through the API";
 export async function endpointRoutes(app: HeraldApp) {
   const { db, config, allowedCidrs, encryptionKey } = app.herald;
 
+  /**
+   * The profile an endpoint delivers under: `own` (undefined: unchanged from `current`; null: none),
+   * else its merchant's, else the default. An unknown name is refused, naming `profile`.
+   */
+  async function profileOf(merchantId: string, own: string | null | undefined, current: string | null) {
+    const name = own === undefined ? current : storedProfileName(own);
+    const merchantProfile = name ? null : ((await getMerchant(db, merchantId))?.profile ?? null);
+    const profile = await findProfile(db, config, name ?? merchantProfile);
+    if (!profile) throw new HttpProblem("validation", `No profile named ${name}.`, "profile");
+    return profile;
+  }
+
   /** The rules a schema cannot state; each refusal names its field. */
-  function checkFields(body: Partial<Static<typeof PatchBody>>, mode: ModeName) {
+  function checkFields(
+    body: Partial<Static<typeof PatchBody>>,
+    mode: ModeName,
+    profile: DeliveryProfile,
+    url: string | undefined,
+  ) {
     if (body.url !== undefined) {
       const problem = endpointUrlProblem(body.url, mode, allowedCidrs);
       if (problem) throw new HttpProblem("validation", `url ${problem}.`, "url");
     }
+    const httpProblem = url === undefined ? null : profileUrlProblem(profile, url, mode);
+    if (httpProblem) throw new HttpProblem("validation", `url ${httpProblem}.`, body.url ? "url" : "profile");
     const badType = body.event_types?.find((t) => !isEventTypeFilter(t));
     if (badType !== undefined)
       throw new HttpProblem(
@@ -145,7 +182,7 @@ export async function endpointRoutes(app: HeraldApp) {
       const problem = customPolicyProblem(body.retry_policy.custom);
       if (problem) throw new HttpProblem("validation", `retry_policy.custom ${problem}.`, "retry_policy");
     }
-    const headersProblem = body.headers && customHeadersProblem(body.headers, config.signatureHeader);
+    const headersProblem = body.headers && customHeadersProblem(body.headers, profile.signature_header);
     if (headersProblem) throw new HttpProblem("validation", `${headersProblem}.`, "headers");
   }
 
@@ -186,8 +223,9 @@ export async function endpointRoutes(app: HeraldApp) {
     async (request, reply) => {
       const body = request.body;
       const mode = writeMode(request.scope, body.mode, "live");
-      const scheme = body.signature_scheme ?? "standard";
-      checkFields(body, mode);
+      const profile = await profileOf(request.scope.merchantId, body.profile, null);
+      const scheme = body.signature_scheme ?? profile.signature_scheme;
+      checkFields(body, mode, profile, body.url);
       checkSecret(scheme, body.secret);
       const secret = body.secret ?? generateSecret(scheme);
       const endpoint = await createEndpoint(db, {
@@ -199,11 +237,12 @@ export async function endpointRoutes(app: HeraldApp) {
         event_types: body.event_types ?? [],
         enabled: body.enabled ?? true,
         disabled_reason: body.enabled === false ? disabledThroughApi : null,
-        retry_policy: body.retry_policy ?? mode,
+        retry_policy: body.retry_policy ?? profile.retry_policy[mode],
         signature_scheme: scheme,
         headers: body.headers ?? {},
-        timeout_ms: body.timeout_ms ?? 15000,
+        timeout_ms: body.timeout_ms ?? profile.timeout_ms,
         metadata: body.metadata ?? {},
+        profile: body.profile === undefined ? null : storedProfileName(body.profile),
         secrets: [sealed(secret)],
       });
       return reply.code(201).send({ ...endpointView(endpoint), secret });
@@ -260,7 +299,10 @@ export async function endpointRoutes(app: HeraldApp) {
     async (request) => {
       const endpoint = await load(request);
       const body = request.body;
-      checkFields(body, endpoint.mode);
+      const profile = await profileOf(request.scope.merchantId, body.profile, endpoint.profile);
+      // The URL is checked against the profile again whenever either changes.
+      const url = body.url ?? (body.profile !== undefined ? endpoint.url : undefined);
+      checkFields(body, endpoint.mode, profile, url);
       if (body.signature_scheme !== undefined && body.signature_scheme !== endpoint.signature_scheme) {
         throw new HttpProblem(
           "validation",
@@ -274,6 +316,7 @@ export async function endpointRoutes(app: HeraldApp) {
       const disabling = body.enabled === false && endpoint.enabled;
       const updated = await updateEndpoint(db, request.scope, endpoint.id, {
         ...body,
+        ...(body.profile !== undefined && { profile: storedProfileName(body.profile) }),
         ...(disabling && { disabled_reason: body.disabled_reason ?? disabledThroughApi }),
       });
       if (!updated) throw notFound("endpoint");
@@ -306,7 +349,7 @@ export async function endpointRoutes(app: HeraldApp) {
         tags: ["endpoints"],
         summary: "Rotate the signing secret",
         description:
-          "The new secret signs at once; the previous ones keep signing (one signature each) until the grace period ends. The body is optional.",
+          "`standard`: the new secret signs at once and the previous ones keep signing (one signature each) until the grace period ends. Hex schemes (one signature only): the previous secret keeps signing until the grace period ends or `secret/activate` is called, the new one from then on. The body is optional.",
         params: Params,
         // No body at all means every default; Fastify validates a missing body as null.
         body: Type.Union([RotateBody, Type.Null()]),
@@ -343,6 +386,37 @@ export async function endpointRoutes(app: HeraldApp) {
         .sort()
         .at(-1);
       return { secret, previous_secrets_expire_at: lastExpiry || null };
+    },
+  );
+
+  app.post(
+    "/v1/merchants/:mid/endpoints/:eid/secret/activate",
+    {
+      schema: {
+        tags: ["endpoints"],
+        summary: "Switch to the newest secret now",
+        description:
+          "Ends a rotation's grace period at once: the previous secrets stop signing, and every attempt from now on, retries included, is signed with the newest secret alone. For the hex schemes this is the switch: call it once your receiver holds the new secret.",
+        params: Params,
+        response: answers({
+          200: Type.Object({
+            activated_at: Timestamp,
+            retired: Type.Integer({ description: "How many previous secrets stopped signing." }),
+          }),
+        }),
+      },
+    },
+    async (request) => {
+      const endpoint = await load(request);
+      let retired = 0;
+      const activated = await rotateSecrets(db, request.scope, endpoint.id, (current) => {
+        // The newest secret never expires; the others are the previous ones still in their grace.
+        const [newest, ...previous] = current;
+        retired = previous.length;
+        return newest ? [newest] : current;
+      });
+      if (!activated) throw notFound("endpoint");
+      return { activated_at: activated.updated_at.toISOString(), retired };
     },
   );
 }

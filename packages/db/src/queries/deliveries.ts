@@ -43,12 +43,17 @@ export function listAttempts(db: Db, deliveryId: string) {
     .execute();
 }
 
-/** Everything one attempt needs, for a batch of deliveries: the delivery, its event's bytes, its endpoint. */
+/**
+ * Everything one attempt needs, for a batch of deliveries: the delivery, its event's bytes, its
+ * endpoint, and its delivery profile (the endpoint's own, else its merchant's; null: the default).
+ */
 export function attemptContexts(db: Db, deliveryIds: string[]) {
   return db
     .selectFrom("deliveries as d")
     .innerJoin("events as e", "e.id", "d.event_id")
     .innerJoin("endpoints as ep", "ep.id", "d.endpoint_id")
+    .leftJoin("merchants as m", "m.id", "d.merchant_id")
+    .leftJoin("profiles as p", (join) => join.on(sql<boolean>`p.name = coalesce(ep.profile, m.profile)`))
     .select([
       "d.id",
       "d.merchant_id",
@@ -66,6 +71,8 @@ export function attemptContexts(db: Db, deliveryIds: string[]) {
       "ep.timeout_ms",
       "ep.secrets",
       "ep.updated_at as endpoint_updated_at",
+      "p.name as profile_name",
+      "p.settings as profile_settings",
     ])
     .where("d.id", "in", deliveryIds)
     .execute();
@@ -89,6 +96,8 @@ export interface AttemptRecord {
   response_body: string | null;
   error: string | null;
   error_detail: string | null;
+  /** The bytes sent when they differ from the event's stored body; null: exactly that body. */
+  request_body?: string | null;
   /** The delivery's status after this attempt; null leaves it as it is. */
   status: DeliveryStatus | null;
   next_attempt_at: Date | null;
@@ -191,6 +200,7 @@ export async function recordAttempts(
           response_body: r.response_body,
           error: r.error,
           error_detail: r.error_detail,
+          request_body: r.request_body ?? null,
         })),
       )
       .execute();

@@ -13,6 +13,8 @@ export interface EndpointFields {
   headers: Record<string, string>;
   timeout_ms: number;
   metadata: Record<string, string>;
+  /** Its own delivery profile; null: its merchant's. */
+  profile?: string | null;
 }
 
 /** A merchant's view: all its endpoints, or with a mode-bound key, those of that mode. */

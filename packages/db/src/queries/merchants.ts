@@ -2,10 +2,18 @@ import { newId } from "@herald/core";
 import type { Db } from "../connect.ts";
 import { type PageRequest, page } from "./page.ts";
 
-export function createMerchant(db: Db, input: { name: string; metadata: Record<string, string> }) {
+export function createMerchant(
+  db: Db,
+  input: { name: string; metadata: Record<string, string>; profile?: string | null },
+) {
   return db
     .insertInto("merchants")
-    .values({ id: newId("merchant"), name: input.name, metadata: JSON.stringify(input.metadata) })
+    .values({
+      id: newId("merchant"),
+      name: input.name,
+      metadata: JSON.stringify(input.metadata),
+      profile: input.profile ?? null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -26,13 +34,14 @@ export function getMerchant(db: Db, id: string) {
 export function updateMerchant(
   db: Db,
   id: string,
-  patch: { name?: string; metadata?: Record<string, string> },
+  patch: { name?: string; metadata?: Record<string, string>; profile?: string | null },
 ) {
   return db
     .updateTable("merchants")
     .set({
       ...(patch.name !== undefined && { name: patch.name }),
       ...(patch.metadata !== undefined && { metadata: JSON.stringify(patch.metadata) }),
+      ...(patch.profile !== undefined && { profile: patch.profile }),
       updated_at: new Date(),
     })
     .where("id", "=", id)
