@@ -26,6 +26,14 @@ export interface Config {
   dispatcherConcurrency: number;
   /** Where a dispatcher-only process serves /metrics and /healthz; unset: nowhere. */
   metricsPort: number | undefined;
+  /** Attempts in flight for one merchant in one dispatcher process: its fair share. */
+  merchantConcurrency: number;
+  /** Endpoints one merchant may have (not counting deleted ones). */
+  maxEndpointsPerMerchant: number;
+  /** Nameservers the dispatcher asks (`HERALD_DNS_SERVERS`); empty: the system's. */
+  dnsServers: string[];
+  /** How often a dispatcher looks for pending deliveries that lost their job. */
+  reconcileEveryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -91,7 +99,29 @@ export function loadConfig(env: Env = process.env): Config {
     endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
     dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
     metricsPort: env.HERALD_METRICS_PORT ? integer("HERALD_METRICS_PORT", 0, 0, 65535) : undefined,
+    merchantConcurrency: 0,
+    maxEndpointsPerMerchant: integer("HERALD_MAX_ENDPOINTS_PER_MERCHANT", 500, 1, 1_000_000),
+    dnsServers: (env.HERALD_DNS_SERVERS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    reconcileEveryMs:
+      1000 * number("HERALD_RECONCILE_SECONDS", 30, (n) => n >= 0.1 && n <= 3600, "0.1 to 3600"),
   };
+  // A quarter of the dispatcher by default: one merchant never holds every slot.
+  config.merchantConcurrency = integer(
+    "HERALD_MERCHANT_CONCURRENCY",
+    Math.max(1, Math.ceil(config.dispatcherConcurrency / 4)),
+    1,
+    10_000,
+  );
+  for (const server of config.dnsServers) {
+    if (!/^(\[[0-9a-f:.]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) {
+      problems.push(
+        `HERALD_DNS_SERVERS: must be IP addresses (optionally :port), comma-separated, got "${server}"`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;
 }

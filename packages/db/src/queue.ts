@@ -1,7 +1,7 @@
-import { CompiledQuery, type Kysely } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import type pg from "pg";
 import { type Db as BossDb, type Job, type JobInsert, PgBoss } from "pg-boss";
-import { createPool } from "./connect.ts";
+import { createPool, type Db } from "./connect.ts";
 import type { AttemptTrigger } from "./schema.ts";
 
 /**
@@ -18,7 +18,7 @@ export interface AttemptJob {
   scheduled_at: string;
 }
 
-export type AttemptJobRecord = Job<AttemptJob>;
+export type AttemptJobRecord = Job<AttemptJob> & { priority?: number };
 
 // Longer than any schedule (custom policies are capped at 7 days): pg-boss deletes jobs that wait
 // longer than this, and a deleted job would be a lost attempt.
@@ -130,4 +130,104 @@ export function attemptAnnouncer(pool: pg.Pool): () => void {
     if (sending) again = true;
     else void send();
   };
+}
+
+// Any fixed numbers: the locks below are taken by every dispatcher on the database.
+const fetchLock = 7_031_978_043;
+const reconcileLock = 7_031_978_044;
+
+/**
+ * Takes up to `batchSize` due attempt jobs, at most `endpointConcurrency` in flight per endpoint
+ * across every dispatcher. pg-boss counts a group's active jobs from its statement's snapshot, so
+ * two fetches at once could each see the same free slots and overshoot the cap together. Fetches
+ * therefore queue on one transaction-level advisory lock: each one's statement starts after the
+ * previous fetch committed, and sees every job it took. A fetch takes a few milliseconds, so the
+ * queue is short even with many dispatchers.
+ */
+export function fetchAttempts(
+  db: Db,
+  boss: PgBoss,
+  options: { batchSize: number; endpointConcurrency: number },
+): Promise<AttemptJobRecord[]> {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${fetchLock})`.execute(trx);
+    return (await boss.fetch(attemptQueue, {
+      batchSize: options.batchSize,
+      groupConcurrency: options.endpointConcurrency,
+      includeMetadata: true,
+      db: bossExecutor(trx),
+    })) as AttemptJobRecord[];
+  });
+}
+
+/**
+ * Puts jobs taken but not to be run now back in the queue, runnable from `delayMs` on, without
+ * counting as a try: each is completed and queued again as it was (same attempt, same due time
+ * on record, same priority, same endpoint group). Fenced like any completion: a job whose claim
+ * lapsed meanwhile is left to whoever holds it.
+ */
+export function deferAttempts(
+  db: Db,
+  boss: PgBoss,
+  jobs: AttemptJobRecord[],
+  delayMs: number,
+): Promise<void> {
+  if (jobs.length === 0) return Promise.resolve();
+  return db.transaction().execute(async (trx) => {
+    const completed = await boss.complete(
+      attemptQueue,
+      jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
+      null,
+      { db: bossExecutor(trx) },
+    );
+    const settled = new Set((completed as { settled?: string[] }).settled ?? []);
+    const at = new Date(Date.now() + delayMs);
+    const again = jobs
+      .filter((j) => settled.has(j.id))
+      .map((j) => ({
+        data: j.data,
+        startAfter: at,
+        priority: j.priority ?? attemptPriority[j.data.trigger],
+        group: j.groupId ? { id: j.groupId } : undefined,
+        expireInSeconds: j.expireInSeconds,
+      }));
+    if (again.length > 0) await boss.insert(attemptQueue, again, { db: bossExecutor(trx) });
+  });
+}
+
+/**
+ * Finds pending deliveries that no job will ever send (a job deleted, or failed for good after
+ * pg-boss's retries) and queues an attempt for each, due when the delivery says its next attempt
+ * is. One dispatcher at a time does it (a transaction-level advisory lock; the others skip the
+ * round). Answers how many it repaired. Deliveries and jobs are read in one statement, one
+ * snapshot: a delivery and its next job are always committed together, so none is seen half-done.
+ */
+export function reconcileDeliveries(db: Db, boss: PgBoss, limit = 1000): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const { rows: locked } = await sql<{ locked: boolean }>`
+      SELECT pg_try_advisory_xact_lock(${reconcileLock}) AS locked`.execute(trx);
+    if (!locked[0]?.locked) return [];
+    const { rows } = await sql<{ id: string; endpoint_id: string; timeout_ms: number; due: Date }>`
+      SELECT d.id, d.endpoint_id, ep.timeout_ms, COALESCE(d.next_attempt_at, now()) AS due
+      FROM deliveries d
+      JOIN endpoints ep ON ep.id = d.endpoint_id
+      WHERE d.status = 'pending'
+        AND NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+          WHERE j.name = ${attemptQueue}
+            AND j.state IN ('created', 'retry', 'active')
+            AND j.data->>'delivery_id' = d.id
+        )
+      LIMIT ${limit}
+    `.execute(trx);
+    if (rows.length === 0) return [];
+    await boss.insert(
+      attemptQueue,
+      rows.map((r) =>
+        attemptJob(r.id, { id: r.endpoint_id, timeout_ms: r.timeout_ms }, "scheduled", new Date(r.due)),
+      ),
+      { db: bossExecutor(trx) },
+    );
+    return rows.map((r) => r.id);
+  });
 }
