@@ -19,6 +19,19 @@ const minTtlMs = 1_000;
 // A name that does not exist is remembered briefly too: a merchant's typo costs one query a second.
 const negativeTtlMs = 5_000;
 const maxEntries = 10_000;
+// How long an IPv6 answer is waited for once the IPv4 one is in.
+const aaaaGraceMs = 50;
+
+function settle<T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> {
+  return promise.then(
+    (value) => ({ status: "fulfilled", value }) as const,
+    (reason: unknown) => ({ status: "rejected", reason }) as const,
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
 
 interface Entry {
   until: number;
@@ -73,10 +86,17 @@ export class DnsCache {
   }
 
   async #query(name: string): Promise<LookupAddress[]> {
-    const [v4, v6] = await Promise.allSettled([
-      this.#resolver.resolve4(name, { ttl: true }),
-      this.#resolver.resolve6(name, { ttl: true }),
-    ]);
+    const asked4 = settle(this.#resolver.resolve4(name, { ttl: true }));
+    const asked6 = settle(this.#resolver.resolve6(name, { ttl: true }));
+    const v4 = await asked4;
+    // With IPv4 addresses in hand, a nameserver slow to answer for IPv6 does not hold the attempt.
+    const v6 =
+      v4.status === "fulfilled" && v4.value.length > 0
+        ? await Promise.race([
+            asked6,
+            sleep(aaaaGraceMs).then(() => ({ status: "rejected", reason: undefined }) as const),
+          ])
+        : await asked6;
     const addresses: LookupAddress[] = [];
     let ttl = maxTtlMs;
     for (const [answer, family] of [
