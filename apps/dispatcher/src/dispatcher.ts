@@ -13,10 +13,12 @@ import {
   type AttemptJobRecord,
   attemptContexts,
   attemptJob,
+  attemptLease,
   attemptsChannel,
   type Db,
   deferAttempts,
   fetchAttempts,
+  reclaimLapsedAttempts,
   reconcileDeliveries,
 } from "@herald/db";
 import type { PgBoss } from "pg-boss";
@@ -353,6 +355,26 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   const reconciler = setInterval(() => void reconcile(), config.reconcileEveryMs);
   reconciler.unref();
 
+  /** Brings back the attempts of dispatchers that died, as soon as their leases lapse. */
+  let reclaiming = false;
+  async function reclaim(): Promise<void> {
+    if (reclaiming) return;
+    reclaiming = true;
+    try {
+      const back = await reclaimLapsedAttempts(db, boss);
+      if (back > 0) {
+        log.warn({ attempts: back }, "re-queued attempts whose dispatcher stopped renewing their leases");
+        wakeup.wake();
+      }
+    } catch (error) {
+      log.debug({ err: error }, "reclaiming lapsed attempts failed; trying again shortly");
+    } finally {
+      reclaiming = false;
+    }
+  }
+  const reclaimer = setInterval(() => void reclaim(), attemptLease.renewEveryMs);
+  reclaimer.unref();
+
   const looping = loop();
   log.info(
     {
@@ -367,6 +389,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     async stop(drainMs = defaultDrainMs) {
       running = false;
       clearInterval(reconciler);
+      clearInterval(reclaimer);
       stopped.resolve();
       wakeup.wake();
       await looping;

@@ -26,13 +26,15 @@ const retentionSeconds = 30 * 24 * 3600;
 
 /**
  * How a dead dispatcher's attempts come back. A dispatcher holds each job it fetched under a lease
- * (a pg-boss heartbeat) that it renews every `renewEveryMs` until the result is recorded; a job not
- * renewed for `leaseSeconds` (10, pg-boss's smallest heartbeat) is failed back into the queue by
- * whichever dispatcher supervises next, and pg-boss's retry (no delay) makes it runnable at once.
- * So a SIGKILLed dispatcher's attempts are re-run about `leaseSeconds + superviseSeconds` later, by
- * any dispatcher, with no restart needed.
+ * that it renews (pg-boss `touch`, which refreshes the job's heartbeat) every `renewEveryMs` until
+ * the result is recorded. A job not renewed for `lapseMs` belongs to a dispatcher that is gone (or
+ * stalled): every running dispatcher sweeps for those each `renewEveryMs` (see
+ * `reclaimLapsedAttempts`) and fails them back into the queue, where pg-boss's retry (no delay)
+ * makes them runnable at once, freeing their endpoints' in-flight slots. So a SIGKILLed
+ * dispatcher's attempts are re-run about `lapseMs` later, by any dispatcher, with no restart needed.
+ * pg-boss's own heartbeat (`leaseSeconds`, its smallest: 10) stays behind it as a backstop.
  */
-export const attemptLease = { leaseSeconds: 10, renewEveryMs: 3000, superviseSeconds: 2 };
+export const attemptLease = { leaseSeconds: 10, renewEveryMs: 1000, lapseMs: 5000, superviseSeconds: 2 };
 
 export async function startQueue(
   url: string,
@@ -135,6 +137,34 @@ export function attemptAnnouncer(pool: pg.Pool): () => void {
 // Any fixed numbers: the locks below are taken by every dispatcher on the database.
 const fetchLock = 7_031_978_043;
 const reconcileLock = 7_031_978_044;
+const reclaimLock = 7_031_978_045;
+
+/**
+ * Fails back into the queue the attempt jobs whose lease lapsed (not renewed for
+ * `attemptLease.lapseMs`): their dispatcher died. Fenced on the claim that was read, so a job taken
+ * again meanwhile is left alone. One dispatcher sweeps at a time. Answers how many came back.
+ */
+export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const { rows: locked } = await sql<{ locked: boolean }>`
+      SELECT pg_try_advisory_xact_lock(${reclaimLock}) AS locked`.execute(trx);
+    if (!locked[0]?.locked) return 0;
+    const { rows } = await sql<{ id: string; retry_count: number }>`
+      SELECT id, retry_count FROM pgboss.job
+      WHERE name = ${attemptQueue} AND state = 'active'
+        AND heartbeat_on < now() - make_interval(secs => ${attemptLease.lapseMs / 1000})
+      LIMIT 1000
+    `.execute(trx);
+    if (rows.length === 0) return 0;
+    const failed = await boss.fail(
+      attemptQueue,
+      rows.map((r) => ({ id: r.id, retryCount: r.retry_count })),
+      null,
+      { db: bossExecutor(trx) },
+    );
+    return Number((failed as { affected?: unknown }).affected ?? 0);
+  });
+}
 
 /**
  * Takes up to `batchSize` due attempt jobs, at most `endpointConcurrency` in flight per endpoint
@@ -180,6 +210,7 @@ export function deferAttempts(
       null,
       { db: bossExecutor(trx) },
     );
+    // pg-boss answers the ids it settled; a job not among them is another claim's now.
     const settled = new Set((completed as { settled?: string[] }).settled ?? []);
     const at = new Date(Date.now() + delayMs);
     const again = jobs
