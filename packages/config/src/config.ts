@@ -108,10 +108,11 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileEveryMs:
       1000 * number("HERALD_RECONCILE_SECONDS", 30, (n) => n >= 0.1 && n <= 3600, "0.1 to 3600"),
   };
-  // A quarter of the dispatcher by default: one merchant never holds every slot.
+  // A quarter of the dispatcher's slots by default (64 of 256), so one merchant never holds them
+  // all; a dispatcher with few slots (16 or fewer) has no share to divide.
   config.merchantConcurrency = integer(
     "HERALD_MERCHANT_CONCURRENCY",
-    Math.max(1, Math.ceil(config.dispatcherConcurrency / 4)),
+    Math.min(config.dispatcherConcurrency, Math.max(16, Math.ceil(config.dispatcherConcurrency / 4))),
     1,
     10_000,
   );
