@@ -96,9 +96,16 @@ describe("a receiver's answer can never stop recording", () => {
       const fine = await answering(Buffer.from("fine"));
       await createEndpoint(herald, merchant, { url: poison.url, event_types: ["t.poison"] });
       await createEndpoint(herald, merchant, { url: fine.url, event_types: ["t.fine"] });
-      const poisoned = await emit(herald, merchant, { type: "t.poison" });
-      const fineEvents = [];
-      for (let i = 0; i < 12; i++) fineEvents.push(await emit(herald, merchant, { type: "t.fine" }));
+      // One batch emit: the attempts finish together and are recorded in the same batch.
+      const types = ["t.fine", "t.fine", "t.fine", "t.fine", "t.fine", "t.fine", "t.poison"];
+      types.push(...types.slice(0, 6));
+      const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
+        events: types.map((type) => ({ type, mode: "test", data: {} })),
+      });
+      expect(batch.status).toBeLessThan(300);
+      const ids: string[] = batch.body.data.map((e: { id: string }) => e.id);
+      const poisoned = ids[6]!;
+      const fineEvents = ids.filter((_, i) => i !== 6);
       for (const eventId of fineEvents) {
         const { delivery, attempts } = await settledDelivery(herald, eventId);
         expect(delivery.status).toBe("succeeded");
