@@ -15,26 +15,28 @@ const fallbackPollMs = 500;
  */
 export class AttemptWaiters {
   readonly #pool: pg.Pool;
+  readonly #max: number;
   readonly #waiting = new Map<string, Set<() => void>>();
   #count = 0;
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #closed = false;
 
-  constructor(pool: pg.Pool) {
+  constructor(pool: pg.Pool, max = maxWaiters) {
     this.#pool = pool;
+    this.#max = max;
   }
 
   /**
    * Calls `check` until it answers something, waking on each NOTIFY for `deliveryId`, for up to
-   * `timeoutMs`. Answers undefined when time is up, or at once when `maxWaiters` already wait.
+   * `timeoutMs`. Answers undefined when time is up, or at once when `max` calls already wait.
    */
   async waitFor<T>(
     deliveryId: string,
     timeoutMs: number,
     check: () => Promise<T | undefined>,
   ): Promise<T | undefined> {
-    if (this.#count >= maxWaiters) return undefined;
+    if (this.#count >= this.#max) return undefined;
     this.#count++;
     let wake: () => void = () => {};
     let woken = Promise.withResolvers<void>();
