@@ -62,6 +62,8 @@ const backoffMs = { first: 250, max: 5000 };
 // A job taken beyond its merchant's share goes back to the queue for this long; its merchant's own
 // attempts finishing meanwhile make room for it.
 const deferMs = 250;
+// How many endpoints a fetch is told to skip, at most (one array parameter).
+const maxSkippedEndpoints = 2000;
 const defaultDrainMs = 10_000;
 // Once the drain is over, how long the last results may take to reach a database that is away.
 const finalFlushMs = 5000;
@@ -111,6 +113,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   const inFlight = new Map<string, Promise<void>>();
   // Attempts in flight per merchant in this process, for its fair share.
   const perMerchant = new Map<string, number>();
+  // Endpoints seen per merchant, so that the jobs of a merchant at its share are not even fetched.
+  const merchantEndpoints = new Map<string, Set<string>>();
   // Cuts attempts short once a shutdown's drain time is over; their jobs have been handed back.
   const cutShort = new AbortController();
   let running = true;
@@ -120,6 +124,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const jobs = await fetchAttempts(db, boss, {
       batchSize: Math.min(room, fetchBatch),
       endpointConcurrency: config.endpointConcurrency,
+      skipEndpoints: endpointsAtShare(),
     });
     if (jobs.length === 0) return [];
     let contexts: AttemptContext[];
@@ -136,10 +141,35 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     return withinShares(due);
   }
 
+  /** The known endpoints of merchants that have their whole share in flight (bounded). */
+  function endpointsAtShare(): string[] {
+    const skip: string[] = [];
+    for (const [merchant, count] of perMerchant) {
+      if (count < config.merchantConcurrency) continue;
+      for (const endpoint of merchantEndpoints.get(merchant) ?? []) {
+        skip.push(endpoint);
+        if (skip.length >= maxSkippedEndpoints) return skip;
+      }
+    }
+    return skip;
+  }
+
+  function rememberEndpoint(delivery: AttemptContext): void {
+    let endpoints = merchantEndpoints.get(delivery.merchant_id);
+    if (!endpoints) {
+      if (merchantEndpoints.size >= 10_000) merchantEndpoints.clear();
+      endpoints = new Set();
+      merchantEndpoints.set(delivery.merchant_id, endpoints);
+    }
+    if (endpoints.size < maxSkippedEndpoints) endpoints.add(delivery.endpoint_id);
+  }
+
   /**
    * Keeps the jobs whose merchant has room in its share, and puts the others back in the queue for
    * a moment (they do not count as tries). pg-boss cannot fetch by merchant, so one merchant with
    * hundreds of endpoints that never answer would otherwise fill every slot of every dispatcher.
+   * Fetches skip the endpoints already known of a merchant at its share, so its backlog is handed
+   * back about once per endpoint, not on every fetch, and other merchants' jobs are found first.
    */
   async function withinShares(
     due: [AttemptJobRecord, AttemptContext | undefined][],
@@ -148,6 +178,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const keep: [AttemptJobRecord, AttemptContext | undefined][] = [];
     const later: AttemptJobRecord[] = [];
     for (const entry of due) {
+      if (entry[1]) rememberEndpoint(entry[1]);
       const merchant = entry[1]?.merchant_id;
       if (merchant === undefined) {
         keep.push(entry);

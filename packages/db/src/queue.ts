@@ -177,7 +177,12 @@ export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
 export function fetchAttempts(
   db: Db,
   boss: PgBoss,
-  options: { batchSize: number; endpointConcurrency: number },
+  options: {
+    batchSize: number;
+    endpointConcurrency: number;
+    /** Endpoints (job groups) not to take jobs of now: their merchant has its share in flight. */
+    skipEndpoints?: string[];
+  },
 ): Promise<AttemptJobRecord[]> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${fetchLock})`.execute(trx);
@@ -185,6 +190,7 @@ export function fetchAttempts(
       batchSize: options.batchSize,
       groupConcurrency: options.endpointConcurrency,
       includeMetadata: true,
+      ...(options.skipEndpoints?.length ? { ignoreGroups: options.skipEndpoints } : {}),
       db: bossExecutor(trx),
     })) as AttemptJobRecord[];
   });
