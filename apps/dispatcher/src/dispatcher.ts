@@ -370,7 +370,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   /** Now and then, re-queues pending deliveries whose job was lost (see `reconcileDeliveries`). */
   async function reconcile(): Promise<void> {
     try {
-      const repaired = await reconcileDeliveries(db, boss);
+      const repaired = await reconcileDeliveries(db, boss, { overdueMs: config.reconcileEveryMs });
       if (repaired.length > 0) {
         metrics.reconciled.inc(repaired.length);
         log.warn(

@@ -235,11 +235,16 @@ export function deferAttempts(
 /**
  * Finds pending deliveries that no job will ever send (a job deleted, or failed for good after
  * pg-boss's retries) and queues an attempt for each, due when the delivery says its next attempt
- * is. One dispatcher at a time does it (a transaction-level advisory lock; the others skip the
+ * is. Only deliveries overdue by `overdueMs` are looked at (the live jobs are read once, into a
+ * hash). One dispatcher at a time does it (a transaction-level advisory lock; the others skip the
  * round). Answers how many it repaired. Deliveries and jobs are read in one statement, one
  * snapshot: a delivery and its next job are always committed together, so none is seen half-done.
  */
-export function reconcileDeliveries(db: Db, boss: PgBoss, limit = 1000): Promise<string[]> {
+export function reconcileDeliveries(
+  db: Db,
+  boss: PgBoss,
+  options: { overdueMs: number; limit?: number },
+): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     const { rows: locked } = await sql<{ locked: boolean }>`
       SELECT pg_try_advisory_xact_lock(${reconcileLock}) AS locked`.execute(trx);
@@ -249,13 +254,15 @@ export function reconcileDeliveries(db: Db, boss: PgBoss, limit = 1000): Promise
       FROM deliveries d
       JOIN endpoints ep ON ep.id = d.endpoint_id
       WHERE d.status = 'pending'
+        -- Only deliveries already late: one whose job is alive is normally sent when due.
+        AND COALESCE(d.next_attempt_at, d.created_at) < now() - make_interval(secs => ${options.overdueMs / 1000})
         AND NOT EXISTS (
           SELECT 1 FROM pgboss.job j
           WHERE j.name = ${attemptQueue}
             AND j.state IN ('created', 'retry', 'active')
             AND j.data->>'delivery_id' = d.id
         )
-      LIMIT ${limit}
+      LIMIT ${options.limit ?? 1000}
     `.execute(trx);
     if (rows.length === 0) return [];
     await boss.insert(
