@@ -10,6 +10,7 @@ import {
   type FailureWindow,
   type RecordedAttempts,
   recordAttempts,
+  settledJobIds,
 } from "@herald/db";
 import type { JobInsert, PgBoss } from "pg-boss";
 import type { Leases } from "./leases.ts";
@@ -226,19 +227,8 @@ export class Recorder {
   }
 }
 
-/**
- * The ids of the jobs a `complete()` settled. pg-boss (on Postgres) answers
- * `{ jobs, requested, affected, settled }`, `settled` being the ids its statement actually
- * completed: a job whose claim lapsed is left out. Anything else is refused rather than guessed:
- * treating every job as settled would fork the schedule of a job another dispatcher re-runs.
- */
-export function settledIds(response: unknown): string[] {
-  const { settled, affected } = (response ?? {}) as { settled?: unknown; affected?: unknown };
-  if (!Array.isArray(settled) || typeof affected !== "number" || settled.length !== affected) {
-    throw new Error(`pg-boss complete() answered without the ids it settled: ${JSON.stringify(response)}`);
-  }
-  return settled.map(String);
-}
+/** Strict: see `settledJobIds`. */
+export const settledIds = settledJobIds;
 
 /** The attempt with nothing the receiver sent, and why it could not be stored. */
 function withoutResponse(finished: Finished, error: unknown): Finished {

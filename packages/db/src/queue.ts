@@ -216,8 +216,8 @@ export function deferAttempts(
       null,
       { db: bossExecutor(trx) },
     );
-    // pg-boss answers the ids it settled; a job not among them is another claim's now.
-    const settled = new Set((completed as { settled?: string[] }).settled ?? []);
+    // A job not among those settled is another claim's now.
+    const settled = new Set(settledJobIds(completed));
     const at = new Date(Date.now() + delayMs);
     const again = jobs
       .filter((j) => settled.has(j.id))
@@ -274,4 +274,18 @@ export function reconcileDeliveries(
     );
     return rows.map((r) => r.id);
   });
+}
+
+/**
+ * The ids of the jobs a `complete()` or `fail()` settled. pg-boss (on Postgres) answers
+ * `{ jobs, requested, affected, settled }`, `settled` being the ids its statement actually changed:
+ * a job whose claim lapsed is left out. Anything else is refused rather than guessed: reading it
+ * as "all settled" would fork the schedule of a job another dispatcher re-runs.
+ */
+export function settledJobIds(response: unknown): string[] {
+  const { settled, affected } = (response ?? {}) as { settled?: unknown; affected?: unknown };
+  if (!Array.isArray(settled) || typeof affected !== "number" || settled.length !== affected) {
+    throw new Error(`pg-boss answered without the ids it settled: ${JSON.stringify(response)}`);
+  }
+  return settled.map(String);
 }
