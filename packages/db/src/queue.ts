@@ -185,7 +185,13 @@ export function fetchAttempts(
   },
 ): Promise<AttemptJobRecord[]> {
   return db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${fetchLock})`.execute(trx);
+    // A dispatcher that stalls holding the lock (SIGSTOP, a lost network) must not stop every
+    // other one: Postgres ends its session after 5 s idle in the transaction, and a fetch that
+    // waits 10 s for the lock gives up and tries again later.
+    await sql`
+      SELECT set_config('idle_in_transaction_session_timeout', '5s', true),
+             set_config('lock_timeout', '10s', true),
+             pg_advisory_xact_lock(${fetchLock})`.execute(trx);
     return (await boss.fetch(attemptQueue, {
       batchSize: options.batchSize,
       groupConcurrency: options.endpointConcurrency,
