@@ -175,7 +175,11 @@ export const AttemptObject = Type.Object({
   request: Type.Object({ url: Type.String(), headers: Headers, body: Type.String() }),
   response_status: Nullable(Type.Integer()),
   response_headers: Nullable(Headers),
-  response_body: Nullable(Type.String({ description: "Capped at 64 KiB." })),
+  response_body: Nullable(Type.String({ description: "Capped at 64 KiB. See response_body_encoding." })),
+  response_body_encoding: OneOf(["utf8", "base64"], {
+    description:
+      "utf8: response_body is the body as received. base64: the body's exact bytes, base64-encoded, because they are not text (a NUL, invalid UTF-8, binary).",
+  }),
   error: Nullable(Type.String({ description: "The error class: timeout, connection_refused, dns, …" })),
   error_detail: Nullable(Type.String()),
 });
@@ -192,6 +196,7 @@ export const attemptView = (a: Attempt, body: string): Static<typeof AttemptObje
   response_status: a.response_status,
   response_headers: a.response_headers,
   response_body: a.response_body,
+  response_body_encoding: a.response_body_encoding,
   error: a.error,
   error_detail: a.error_detail,
 });

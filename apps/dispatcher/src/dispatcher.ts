@@ -6,7 +6,6 @@ import {
   deliveryHeaders,
   effectiveProfile,
   newId,
-  openSecret,
   type RetryPolicy,
   type SignatureScheme,
   scheduleOffsets,
@@ -15,23 +14,26 @@ import {
 import {
   type AttemptContext,
   type AttemptJobRecord,
-  type AttemptRecord,
-  abandonDeliveries,
   attemptContexts,
   attemptJob,
-  attemptQueue,
+  attemptLease,
   attemptsChannel,
-  bossExecutor,
   type Db,
-  type RecordedAttempts,
-  recordAttempts,
+  deferAttempts,
+  fetchAttempts,
+  reclaimLapsedAttempts,
+  reconcileDeliveries,
 } from "@herald/db";
-import pg from "pg";
-import type { JobInsert, PgBoss } from "pg-boss";
+import type { PgBoss } from "pg-boss";
+import { DnsCache } from "./dns.ts";
 import { createGuardedAgent } from "./guarded-agent.ts";
 import { claimOf, Leases } from "./leases.ts";
+import { listen } from "./listener.ts";
 import { metrics } from "./metrics.ts";
-import { send } from "./send.ts";
+import { type Finished, Recorder } from "./recording.ts";
+import { SecretCache } from "./secrets.ts";
+import { type Sent, send } from "./send.ts";
+import { storableBody, storableHeaders, storableText } from "./storable.ts";
 import { Wakeup } from "./wakeup.ts";
 
 export const userAgent = "Herald/0.1.0";
@@ -55,57 +57,79 @@ export interface Dispatcher {
   stop(drainMs?: number): Promise<void>;
 }
 
-/** A finished attempt (or a job that needed none) waiting to be written. */
-interface Finished {
-  job: AttemptJobRecord;
-  record?: AttemptRecord;
-  next?: JobInsert;
-  abandon?: string;
-}
-
 // Idle dispatchers look for due work this often; new work and local retries wake them sooner.
 const idlePollMs = 250;
 const fetchBatch = 100;
-const recordBatch = 200;
-const flushEveryMs = 5;
-// Waits after a failed fetch or write (Postgres away), doubling up to the last.
+// Waits after a failed fetch (Postgres away), doubling up to the last.
 const backoffMs = { first: 250, max: 5000 };
+// A job taken beyond its merchant's share goes back to the queue for this long; its merchant's own
+// attempts finishing meanwhile make room for it.
+const deferMs = 250;
+// How many endpoints a fetch is told to skip, at most (one array parameter).
+const maxSkippedEndpoints = 2000;
 const defaultDrainMs = 10_000;
 // Once the drain is over, how long the last results may take to reach a database that is away.
 const finalFlushMs = 5000;
 
 /**
  * The delivery loop: take due attempts → sign → POST → record → schedule the next or finish.
- * Attempts run concurrently (up to `dispatcherConcurrency` per process, `endpointConcurrency` per
- * endpoint across all processes, enforced by pg-boss groups). No transaction is open during a POST:
- * results are written afterwards, in small batches, together with the jobs they complete and create.
+ * Attempts run concurrently: up to `dispatcherConcurrency` per process, `merchantConcurrency` per
+ * merchant per process (its fair share: jobs taken beyond it go back to the queue for a moment),
+ * and `endpointConcurrency` per endpoint across all processes (a hard cap, see `fetchAttempts`).
+ * No transaction is open during a POST: results are written afterwards by the `Recorder`.
  * Every job taken is held under a lease (see `Leases`) until its result is written, so a dispatcher
  * that dies mid-attempt loses nothing: its jobs come back to the queue when their leases lapse.
+ * An attempt that throws is recorded as error class `internal` and follows the schedule, and a
+ * reconciler re-queues any pending delivery whose job was lost: no delivery is left stranded.
  */
 export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher> {
   const { config, db, boss, log } = deps;
-  const agent = createGuardedAgent({ allowed: deps.allowedCidrs, connections: 64, keepAliveTimeout: 10_000 });
+  const dns = new DnsCache({ servers: config.dnsServers });
+  const agent = createGuardedAgent({
+    allowed: deps.allowedCidrs,
+    dns,
+    connections: 64,
+    keepAliveTimeout: 10_000,
+  });
   const wakeup = new Wakeup();
-  const listener = await listenForNewJobs(deps.databaseUrl, wakeup, log);
+  const listener = await listen(
+    deps.databaseUrl,
+    attemptsChannel,
+    // Jobs that became runnable while the connection was away were announced to no one.
+    { onNotify: () => wakeup.wake(), onBack: () => wakeup.wake() },
+    log,
+    "herald-dispatcher-listen",
+  );
   const leases = new Leases(boss, log);
   const secrets = new SecretCache(deps.encryptionKey);
   const fallbackProfile = defaultProfile(config);
   const scale = config.retryTimeScale;
-  const failureWindow = { hours: config.disableAfterHours, ms: config.disableAfterHours * 3_600_000 * scale };
+  const recorder = new Recorder({
+    db,
+    boss,
+    leases,
+    log,
+    failureWindow: { hours: config.disableAfterHours, ms: config.disableAfterHours * 3_600_000 * scale },
+    // Completed jobs free their endpoints' in-flight slots: jobs held back by that limit are
+    // runnable now, and pg-boss announces nothing for them.
+    onRecorded: () => wakeup.wake(),
+  });
   const inFlight = new Map<string, Promise<void>>();
-  const unrecorded: Finished[] = [];
+  // Attempts in flight per merchant in this process, for its fair share.
+  const perMerchant = new Map<string, number>();
+  // Endpoints seen per merchant, so that the jobs of a merchant at its share are not even fetched.
+  const merchantEndpoints = new Map<string, Set<string>>();
   // Cuts attempts short once a shutdown's drain time is over; their jobs have been handed back.
   const cutShort = new AbortController();
   let running = true;
-  let flushing: Promise<void> | undefined;
-  let recordUntil = Number.POSITIVE_INFINITY;
   const stopped = Promise.withResolvers<void>();
 
   async function takeDueAttempts(room: number): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
-    const jobs = (await boss.fetch(attemptQueue, {
+    const jobs = await fetchAttempts(db, boss, {
       batchSize: Math.min(room, fetchBatch),
-      groupConcurrency: config.endpointConcurrency,
-    })) as AttemptJobRecord[];
+      endpointConcurrency: config.endpointConcurrency,
+      skipEndpoints: endpointsAtShare(),
+    });
     if (jobs.length === 0) return [];
     let contexts: AttemptContext[];
     try {
@@ -115,7 +139,74 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       throw error;
     }
     const byId = new Map(contexts.map((c) => [c.id, c]));
-    return jobs.map((job) => [job, byId.get(job.data.delivery_id)]);
+    const due = jobs.map(
+      (job) => [job, byId.get(job.data.delivery_id)] as [AttemptJobRecord, AttemptContext | undefined],
+    );
+    return withinShares(due);
+  }
+
+  /** The known endpoints of merchants that have their whole share in flight (bounded). */
+  function endpointsAtShare(): string[] {
+    const skip: string[] = [];
+    for (const [merchant, count] of perMerchant) {
+      if (count < config.merchantConcurrency) continue;
+      for (const endpoint of merchantEndpoints.get(merchant) ?? []) {
+        skip.push(endpoint);
+        if (skip.length >= maxSkippedEndpoints) return skip;
+      }
+    }
+    return skip;
+  }
+
+  function rememberEndpoint(delivery: AttemptContext): void {
+    let endpoints = merchantEndpoints.get(delivery.merchant_id);
+    if (!endpoints) {
+      if (merchantEndpoints.size >= 10_000) merchantEndpoints.clear();
+      endpoints = new Set();
+      merchantEndpoints.set(delivery.merchant_id, endpoints);
+    }
+    if (endpoints.size < maxSkippedEndpoints) endpoints.add(delivery.endpoint_id);
+  }
+
+  /**
+   * Keeps the jobs whose merchant has room in its share, and puts the others back in the queue for
+   * a moment (they do not count as tries). pg-boss cannot fetch by merchant, so one merchant with
+   * hundreds of endpoints that never answer would otherwise fill every slot of every dispatcher.
+   * Fetches skip the endpoints already known of a merchant at its share, so its backlog is handed
+   * back about once per endpoint, not on every fetch, and other merchants' jobs are found first.
+   */
+  async function withinShares(
+    due: [AttemptJobRecord, AttemptContext | undefined][],
+  ): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
+    const taking = new Map<string, number>();
+    const keep: [AttemptJobRecord, AttemptContext | undefined][] = [];
+    const later: AttemptJobRecord[] = [];
+    for (const entry of due) {
+      if (entry[1]) rememberEndpoint(entry[1]);
+      const merchant = entry[1]?.merchant_id;
+      if (merchant === undefined) {
+        keep.push(entry);
+        continue;
+      }
+      const count = (perMerchant.get(merchant) ?? 0) + (taking.get(merchant) ?? 0);
+      if (count < config.merchantConcurrency) {
+        taking.set(merchant, (taking.get(merchant) ?? 0) + 1);
+        keep.push(entry);
+      } else later.push(entry[0]);
+    }
+    if (later.length > 0) {
+      metrics.merchantDeferred.inc(later.length);
+      try {
+        await deferAttempts(db, boss, later, deferMs);
+      } catch (error) {
+        // Still claimed by us and not renewed: they come back when their leases lapse.
+        log.warn(
+          { err: error, attempts: later.length },
+          "could not put attempts beyond a merchant's share back",
+        );
+      }
+    }
+    return keep;
   }
 
   async function attempt(job: AttemptJobRecord, delivery: AttemptContext | undefined): Promise<Finished> {
@@ -133,24 +224,46 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     metrics.schedulingLag.observe(Math.max(0, now.getTime() - scheduledAt.getTime()) / 1000);
     // The endpoint's delivery profile decides the body's shape, the hex header and what succeeds.
     const profile = effectiveProfile(delivery.profile_name, delivery.profile_settings, fallbackProfile);
-    const body = shapedBody(delivery.body, profile.envelope);
-    const headers = deliveryHeaders({
-      scheme: delivery.signature_scheme as SignatureScheme,
-      secrets: secrets.open(delivery, now),
-      id: delivery.event_id,
-      timestamp: Math.floor(now.getTime() / 1000),
-      body,
-      hexHeader: profile.signature_header,
-      userAgent,
-      custom: delivery.headers,
-    });
-    const sent = await send(agent, {
-      url: delivery.url,
-      headers,
-      body,
-      timeoutMs: delivery.timeout_ms,
-      abort: cutShort.signal,
-    });
+    let body = delivery.body;
+    let headers: Record<string, string> = {};
+    let sent: Sent;
+    try {
+      body = shapedBody(delivery.body, profile.envelope);
+      headers = deliveryHeaders({
+        scheme: delivery.signature_scheme as SignatureScheme,
+        secrets: secrets.open(delivery, now),
+        id: delivery.event_id,
+        timestamp: Math.floor(now.getTime() / 1000),
+        body,
+        hexHeader: profile.signature_header,
+        userAgent,
+        custom: delivery.headers,
+      });
+      sent = await send(agent, {
+        url: delivery.url,
+        headers,
+        body,
+        timeoutMs: delivery.timeout_ms,
+        abort: cutShort.signal,
+        dns,
+      });
+    } catch (error) {
+      // Ours, not the receiver's (a secret that cannot be decrypted with this process's key, say):
+      // on record as `internal`, and the delivery follows its schedule like any failed attempt.
+      log.error(
+        { err: error, delivery_id: delivery.id, endpoint_id: delivery.endpoint_id },
+        "attempt failed internally",
+      );
+      sent = {
+        startedAt: now,
+        durationMs: 0,
+        status: null,
+        headers: null,
+        body: null,
+        error: "internal",
+        errorDetail: error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500),
+      };
+    }
     const outcome = attemptOutcome({
       trigger,
       // A response cut short (timeout, reset) or a redirect is judged as no response at all.
@@ -171,6 +284,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     metrics.attemptDuration.observe(sent.durationMs / 1000);
     const next = outcome.nextAttemptAt;
     if (next) wakeup.at(next);
+    const response = sent.body && storableBody(sent.body);
     return {
       job,
       record: {
@@ -182,13 +296,14 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
         started_at: sent.startedAt,
         duration_ms: sent.durationMs,
         request_url: delivery.url,
-        request_headers: headers,
+        request_headers: storableHeaders(headers),
         request_body: body === delivery.body ? null : body,
         response_status: sent.status,
-        response_headers: sent.headers,
-        response_body: sent.body,
+        response_headers: storableHeaders(sent.headers),
+        response_body: response ? response.text : null,
+        response_body_encoding: response ? response.encoding : "utf8",
         error: sent.error ?? (outcome.succeeded ? null : "http_status"),
-        error_detail: sent.errorDetail,
+        error_detail: storableText(sent.errorDetail),
         status: outcome.status,
         next_attempt_at: next,
         succeeded: outcome.succeeded,
@@ -205,118 +320,14 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     };
   }
 
-  /**
-   * Writes finished attempts in one transaction: completes their jobs, stores the attempt rows and
-   * delivery state, creates the next jobs. A job whose lease lapsed meanwhile belongs to whichever
-   * dispatcher re-runs it: its attempt is still recorded (it was sent), but only a success changes
-   * the delivery, and the next attempt is left to the re-run, so a schedule never forks in two.
-   */
-  async function record(batch: Finished[]): Promise<{ recorded: RecordedAttempts; lapsed: Finished[] }> {
-    return db.transaction().execute(async (trx) => {
-      const completed = await boss.complete(
-        attemptQueue,
-        batch.map((f) => ({ id: f.job.id, retryCount: f.job.retryCount })),
-        null,
-        { db: bossExecutor(trx) },
-      );
-      const settled = new Set(settledIds(completed) ?? batch.map((f) => f.job.id));
-      const lapsed = batch.filter((f) => !settled.has(f.job.id));
-      const records = batch.flatMap((f) => {
-        if (!f.record) return [];
-        if (settled.has(f.job.id) || f.record.succeeded) return [f.record];
-        return [{ ...f.record, status: null, next_attempt_at: null }];
-      });
-      const next = batch.flatMap((f) => (f.next && settled.has(f.job.id) ? [f.next] : []));
-      const abandoned = batch.flatMap((f) => (f.abandon ? [f.abandon] : []));
-      const recorded =
-        records.length > 0
-          ? await recordAttempts(trx, records, failureWindow)
-          : { numbers: new Map(), disabled: [] };
-      if (abandoned.length > 0) await abandonDeliveries(trx, abandoned, "endpoint disabled or deleted");
-      if (next.length > 0) await boss.insert(attemptQueue, next, { db: bossExecutor(trx) });
-      return { recorded, lapsed };
-    });
-  }
-
-  function logRecorded(batch: Finished[], { recorded, lapsed }: Awaited<ReturnType<typeof record>>): void {
-    for (const { record } of batch) {
-      if (!record) continue;
-      const fields = {
-        delivery_id: record.delivery_id,
-        attempt: recorded.numbers.get(record.id),
-        attempt_id: record.id,
-        trigger: record.trigger,
-        response_status: record.response_status,
-        error: record.error,
-        duration_ms: record.duration_ms,
-        next_attempt_at: record.next_attempt_at,
-      };
-      if (record.status === "failed" && record.trigger === "scheduled") log.info(fields, "delivery failed");
-      else log.debug(fields, "attempt recorded");
-    }
-    for (const { job, record } of lapsed) {
-      log.warn(
-        {
-          delivery_id: job.data.delivery_id,
-          attempt: record && recorded.numbers.get(record.id),
-          job_id: job.id,
-        },
-        "attempt finished after its lease lapsed; recorded, next attempt left to the re-run",
-      );
-    }
-    for (const disabled of recorded.disabled) log.warn(disabled, "endpoint disabled");
-  }
-
-  /** Writes `unrecorded` in batches until it is empty, waiting out a database that is away. */
-  async function flush(): Promise<void> {
-    await sleep(flushEveryMs);
-    let wait = backoffMs.first;
-    while (unrecorded.length > 0) {
-      const batch = unrecorded.splice(0, recordBatch);
-      try {
-        logRecorded(batch, await record(batch));
-        leases.release(batch.map((f) => f.job));
-        // Completed jobs free their endpoints' in-flight slots: jobs held back by that limit are
-        // runnable now, and pg-boss announces nothing for them.
-        wakeup.wake();
-        wait = backoffMs.first;
-      } catch (error) {
-        if (Date.now() > recordUntil) {
-          // Their leases lapse once this process is gone, and other dispatchers re-run them.
-          log.warn(
-            { err: error, attempts: batch.length + unrecorded.length },
-            "giving up recording at shutdown",
-          );
-          unrecorded.length = 0;
-          return;
-        }
-        log.warn(
-          { err: error, attempts: batch.length, retry_in_ms: wait },
-          "recording attempts failed; retrying",
-        );
-        unrecorded.unshift(...batch);
-        await sleep(wait);
-        wait = Math.min(wait * 2, backoffMs.max);
-      }
-    }
-  }
-
-  function flushSoon(): void {
-    if (flushing) return;
-    flushing = flush().finally(() => {
-      flushing = undefined;
-      if (unrecorded.length > 0) flushSoon();
-    });
-  }
-
   function start(job: AttemptJobRecord, delivery: AttemptContext | undefined): void {
     leases.hold(job);
+    const merchant = delivery?.merchant_id;
+    if (merchant !== undefined) perMerchant.set(merchant, (perMerchant.get(merchant) ?? 0) + 1);
     const task = attempt(job, delivery)
       .then(
         (done) => {
-          if (!leases.holds(job)) return;
-          unrecorded.push(done);
-          flushSoon();
+          if (leases.holds(job)) recorder.add(done);
         },
         (error: unknown) => {
           // Not completed: the job comes back when its lease lapses, and is tried again.
@@ -326,6 +337,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       )
       .finally(() => {
         inFlight.delete(claimOf(job));
+        if (merchant !== undefined) {
+          const left = (perMerchant.get(merchant) ?? 1) - 1;
+          if (left > 0) perMerchant.set(merchant, left);
+          else perMerchant.delete(merchant);
+        }
         metrics.inFlight.set(inFlight.size);
       });
     inFlight.set(claimOf(job), task);
@@ -360,15 +376,60 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     }
   }
 
+  /** Now and then, re-queues pending deliveries whose job was lost (see `reconcileDeliveries`). */
+  async function reconcile(): Promise<void> {
+    try {
+      const repaired = await reconcileDeliveries(db, boss, { overdueMs: config.reconcileEveryMs });
+      if (repaired.length > 0) {
+        metrics.reconciled.inc(repaired.length);
+        log.warn(
+          { deliveries: repaired.length, first: repaired.slice(0, 10) },
+          "re-queued pending deliveries that had no job",
+        );
+        wakeup.wake();
+      }
+    } catch (error) {
+      log.warn({ err: error }, "reconciling deliveries failed; trying again later");
+    }
+  }
+  const reconciler = setInterval(() => void reconcile(), config.reconcileEveryMs);
+  reconciler.unref();
+
+  /** Brings back the attempts of dispatchers that died, as soon as their leases lapse. */
+  let reclaiming = false;
+  async function reclaim(): Promise<void> {
+    if (reclaiming) return;
+    reclaiming = true;
+    try {
+      const back = await reclaimLapsedAttempts(db, boss);
+      if (back > 0) {
+        log.warn({ attempts: back }, "re-queued attempts whose dispatcher stopped renewing their leases");
+        wakeup.wake();
+      }
+    } catch (error) {
+      log.debug({ err: error }, "reclaiming lapsed attempts failed; trying again shortly");
+    } finally {
+      reclaiming = false;
+    }
+  }
+  const reclaimer = setInterval(() => void reclaim(), attemptLease.renewEveryMs);
+  reclaimer.unref();
+
   const looping = loop();
   log.info(
-    { concurrency: config.dispatcherConcurrency, endpoint_concurrency: config.endpointConcurrency },
+    {
+      concurrency: config.dispatcherConcurrency,
+      merchant_concurrency: config.merchantConcurrency,
+      endpoint_concurrency: config.endpointConcurrency,
+    },
     "dispatcher started",
   );
 
   return {
     async stop(drainMs = defaultDrainMs) {
       running = false;
+      clearInterval(reconciler);
+      clearInterval(reclaimer);
       stopped.resolve();
       wakeup.wake();
       await looping;
@@ -385,118 +446,13 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
           log.warn({ err: error }, "could not hand attempts back; they are re-run when their leases lapse");
         });
       }
-      recordUntil = Date.now() + finalFlushMs;
-      flushSoon();
-      while (flushing) await flushing;
+      await recorder.drain(finalFlushMs);
       leases.stop();
       await listener.end().catch(() => {});
       await agent.destroy().catch(() => {});
       log.info("dispatcher stopped");
     },
   };
-}
-
-/** The job ids a settle statement reports it touched (pg-boss answers them beside the count). */
-function settledIds(response: object): string[] | undefined {
-  const ids = (response as { settled?: unknown }).settled;
-  return Array.isArray(ids) ? ids.map(String) : undefined;
-}
-
-/**
- * LISTENs where the API announces runnable jobs, so a new event is sent at once, not at the next
- * poll. The connection comes back by itself after Postgres restarts; until then the loop polls.
- */
-async function listenForNewJobs(url: string, wakeup: Wakeup, log: Logger): Promise<{ end(): Promise<void> }> {
-  let client: pg.Client | undefined;
-  let ended = false;
-  let retry: NodeJS.Timeout | undefined;
-  // Said once per outage, not on every reconnection attempt.
-  let lostSince: number | undefined;
-
-  const reconnectSoon = () => {
-    if (ended || retry) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      void listen();
-    }, 1000);
-  };
-
-  const listen = async (): Promise<void> => {
-    const next = new pg.Client({
-      connectionString: url,
-      application_name: "herald-dispatcher-listen",
-      keepAlive: true,
-    });
-    let lost = false;
-    const onLost = (error?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (client === next) client = undefined;
-      if (!ended && lostSince === undefined) {
-        lostSince = Date.now();
-        log.warn({ err: error }, "LISTEN connection lost; polling until it is back");
-      }
-      next.end().catch(() => {});
-      reconnectSoon();
-    };
-    next.on("notification", () => wakeup.wake());
-    next.on("error", onLost);
-    next.on("end", () => onLost());
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${attemptsChannel}`);
-    } catch (error) {
-      onLost(error);
-      return;
-    }
-    if (ended) {
-      await next.end().catch(() => {});
-      return;
-    }
-    client = next;
-    if (lostSince !== undefined) {
-      log.info({ down_ms: Date.now() - lostSince }, "LISTEN connection back");
-      lostSince = undefined;
-    }
-    // Jobs that became runnable while it was away were announced to no one.
-    wakeup.wake();
-  };
-
-  await listen();
-  return {
-    end: async () => {
-      ended = true;
-      clearTimeout(retry);
-      await client?.end();
-    },
-  };
-}
-
-/** Decrypted secrets per endpoint version, so a busy endpoint is not decrypted on every attempt. */
-class SecretCache {
-  readonly #key: Buffer;
-  readonly #cache = new Map<string, { version: number; secrets: { plain: string; expires: number }[] }>();
-
-  constructor(key: Buffer) {
-    this.#key = key;
-  }
-
-  open(endpoint: AttemptContext, now: Date): string[] {
-    const version = endpoint.endpoint_updated_at.getTime();
-    let entry = this.#cache.get(endpoint.endpoint_id);
-    if (!entry || entry.version !== version) {
-      if (this.#cache.size > 10_000) this.#cache.clear();
-      entry = {
-        version,
-        secrets: endpoint.secrets.map((s) => ({
-          plain: openSecret(this.#key, s.secret),
-          expires: s.expires_at ? Date.parse(s.expires_at) : Number.POSITIVE_INFINITY,
-        })),
-      };
-      this.#cache.set(endpoint.endpoint_id, entry);
-    }
-    return entry.secrets.filter((s) => s.expires > now.getTime()).map((s) => s.plain);
-  }
 }
 
 function statusClass(status: number | null): string {

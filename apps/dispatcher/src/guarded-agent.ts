@@ -1,7 +1,8 @@
-import { type LookupAddress, lookup } from "node:dns";
+import type { LookupAddress } from "node:dns";
 import { isIP, type LookupFunction, type Socket } from "node:net";
 import { blockedReason, type Cidr } from "@herald/core";
 import { Agent, buildConnector } from "undici";
+import { DnsCache } from "./dns.ts";
 
 /** A delivery was refused because the address it would connect to is internal. */
 export class BlockedTargetError extends Error {
@@ -31,6 +32,8 @@ export function isBlockedTarget(error: unknown): boolean {
 export interface GuardedAgentOptions {
   /** Ranges exempt from the block list (`HERALD_ALLOWED_CIDRS`). */
   allowed: readonly Cidr[];
+  /** Where names are looked up (c-ares, cached); a default one if not given. */
+  dns?: DnsCache;
   connections?: number;
   pipelining?: number;
   keepAliveTimeout?: number;
@@ -46,8 +49,8 @@ export interface GuardedAgentOptions {
  * undici follows no redirects unless asked, so a 3xx cannot lead elsewhere.
  */
 export function createGuardedAgent(options: GuardedAgentOptions): Agent {
-  const { allowed, ...pool } = options;
-  const connectSocket = buildConnector({ lookup: guardedLookup(allowed) });
+  const { allowed, dns = new DnsCache(), ...pool } = options;
+  const connectSocket = buildConnector({ lookup: guardedLookup(allowed, dns) });
 
   const connect: buildConnector.connector = (target, callback) => {
     const refusal =
@@ -83,22 +86,23 @@ function peerRefusal(socket: Socket, hostname: string, allowed: readonly Cidr[])
 }
 
 /**
- * `dns.lookup`, refusing the name outright if any address it resolves to is blocked. Dropping
- * only the bad addresses would hide a name that points inside, and `net` (happy eyeballs) may try
+ * A lookup through `dns` (c-ares, never libuv's thread pool), refusing the name outright if any
+ * address it resolves to is blocked. Dropping only the bad addresses would hide a name that points inside, and `net` (happy eyeballs) may try
  * any of the addresses it is given.
  */
-function guardedLookup(allowed: readonly Cidr[]): LookupFunction {
+function guardedLookup(allowed: readonly Cidr[], dns: DnsCache): LookupFunction {
   return (hostname, options, callback) => {
-    lookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, []);
-      const refusal = firstRefusal(addresses, hostname, allowed);
+    const answer = (found: LookupAddress[]) => {
+      const refusal = firstRefusal(found, hostname, allowed);
       if (refusal) return callback(refusal, []);
+      const addresses = options.family ? found.filter((a) => a.family === options.family) : found;
       if (options.all) return callback(null, addresses);
       const [first] = addresses;
       if (!first)
         return callback(Object.assign(new Error(`no address for ${hostname}`), { code: "ENOTFOUND" }), []);
       callback(null, first.address, first.family);
-    });
+    };
+    dns.lookup(hostname).then(answer, (error: NodeJS.ErrnoException) => callback(error, []));
   };
 }
 

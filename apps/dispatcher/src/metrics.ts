@@ -21,4 +21,16 @@ export const metrics = {
     name: "herald_attempts_in_flight",
     help: "Attempts in flight in this dispatcher process",
   }),
+  unrecordable: new Counter({
+    name: "herald_unrecordable_attempts_total",
+    help: "Attempts the database refused to store as sent; recorded without the response instead",
+  }),
+  reconciled: new Counter({
+    name: "herald_reconciled_deliveries_total",
+    help: "Pending deliveries found without a job to send them, and scheduled again",
+  }),
+  merchantDeferred: new Counter({
+    name: "herald_merchant_share_deferred_total",
+    help: "Attempts handed back because their merchant had its fair share of this dispatcher in flight",
+  }),
 };

@@ -1,4 +1,5 @@
 import { type Dispatcher, request } from "undici";
+import type { DnsCache } from "./dns.ts";
 import { isBlockedTarget } from "./guarded-agent.ts";
 
 /** How much of a response body is read and kept; reading stops there. */
@@ -9,7 +10,8 @@ export interface Sent {
   durationMs: number;
   status: number | null;
   headers: Record<string, string> | null;
-  body: string | null;
+  /** The first `responseBodyCap` bytes of the body, as received. */
+  body: Buffer | null;
   /** An error class when the attempt failed without a usable response. */
   error: string | null;
   errorDetail: string | null;
@@ -29,6 +31,12 @@ export async function send(
     timeoutMs: number;
     /** Cuts the attempt short (a shutdown that could not wait for it). */
     abort?: AbortSignal;
+    /**
+     * The agent's resolver: the name is looked up here first, inside the attempt's time, so a slow
+     * nameserver is this attempt's `dns` failure. The agent's connector then finds the answer cached,
+     * and checks the address it actually connects to.
+     */
+    dns?: DnsCache;
   },
 ): Promise<Sent> {
   const startedAt = new Date();
@@ -56,6 +64,13 @@ export async function send(
   const cutShort = () => controller.abort(target.abort?.reason);
   target.abort?.addEventListener("abort", cutShort, { once: true });
   try {
+    if (target.dns) {
+      try {
+        await target.dns.lookup(new URL(target.url).hostname.replace(/^\[(.*)\]$/, "$1"), controller.signal);
+      } catch (error) {
+        return done({ error: "dns", errorDetail: describe(error) });
+      }
+    }
     const response = await request(target.url, {
       method: "POST",
       headers: target.headers,
@@ -84,7 +99,7 @@ export async function send(
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -95,7 +110,7 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, responseBodyCap).toString("utf8");
+  return Buffer.concat(chunks).subarray(0, responseBodyCap);
 }
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -31,6 +31,14 @@ export interface Config {
   metricsPort: number | undefined;
   /** Where the all-in-one `npm start` keeps its embedded database, keys and pid file. */
   dataDir: string;
+  /** Attempts in flight for one merchant in one dispatcher process: its fair share. */
+  merchantConcurrency: number;
+  /** Endpoints one merchant may have (not counting deleted ones). */
+  maxEndpointsPerMerchant: number;
+  /** Nameservers the dispatcher asks (`HERALD_DNS_SERVERS`); empty: the system's. */
+  dnsServers: string[];
+  /** How often a dispatcher looks for pending deliveries that lost their job. */
+  reconcileEveryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -107,7 +115,30 @@ export function loadConfig(env: Env = process.env): Config {
     dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
     metricsPort: env.HERALD_METRICS_PORT ? integer("HERALD_METRICS_PORT", 0, 0, 65535) : undefined,
     dataDir,
+    merchantConcurrency: 0,
+    maxEndpointsPerMerchant: integer("HERALD_MAX_ENDPOINTS_PER_MERCHANT", 500, 1, 1_000_000),
+    dnsServers: (env.HERALD_DNS_SERVERS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    reconcileEveryMs:
+      1000 * number("HERALD_RECONCILE_SECONDS", 30, (n) => n >= 0.1 && n <= 3600, "0.1 to 3600"),
   };
+  // A quarter of the dispatcher's slots by default (64 of 256), so one merchant never holds them
+  // all; a dispatcher with few slots (16 or fewer) has no share to divide.
+  config.merchantConcurrency = integer(
+    "HERALD_MERCHANT_CONCURRENCY",
+    Math.min(config.dispatcherConcurrency, Math.max(16, Math.ceil(config.dispatcherConcurrency / 4))),
+    1,
+    10_000,
+  );
+  for (const server of config.dnsServers) {
+    if (!/^(\[[0-9a-f:.]+\]|[0-9.]+|[0-9a-f:]+)(:\d{1,5})?$/i.test(server)) {
+      problems.push(
+        `HERALD_DNS_SERVERS: must be IP addresses (optionally :port), comma-separated, got "${server}"`,
+      );
+    }
+  }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;
 }

@@ -1,7 +1,7 @@
-import { CompiledQuery, type Kysely } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import type pg from "pg";
 import { type Db as BossDb, type Job, type JobInsert, PgBoss } from "pg-boss";
-import { createPool } from "./connect.ts";
+import { createPool, type Db } from "./connect.ts";
 import type { AttemptTrigger } from "./schema.ts";
 
 /**
@@ -18,7 +18,7 @@ export interface AttemptJob {
   scheduled_at: string;
 }
 
-export type AttemptJobRecord = Job<AttemptJob>;
+export type AttemptJobRecord = Job<AttemptJob> & { priority?: number };
 
 // Longer than any schedule (custom policies are capped at 7 days): pg-boss deletes jobs that wait
 // longer than this, and a deleted job would be a lost attempt.
@@ -26,13 +26,15 @@ const retentionSeconds = 30 * 24 * 3600;
 
 /**
  * How a dead dispatcher's attempts come back. A dispatcher holds each job it fetched under a lease
- * (a pg-boss heartbeat) that it renews every `renewEveryMs` until the result is recorded; a job not
- * renewed for `leaseSeconds` (10, pg-boss's smallest heartbeat) is failed back into the queue by
- * whichever dispatcher supervises next, and pg-boss's retry (no delay) makes it runnable at once.
- * So a SIGKILLed dispatcher's attempts are re-run about `leaseSeconds + superviseSeconds` later, by
- * any dispatcher, with no restart needed.
+ * that it renews (pg-boss `touch`, which refreshes the job's heartbeat) every `renewEveryMs` until
+ * the result is recorded. A job not renewed for `lapseMs` belongs to a dispatcher that is gone (or
+ * stalled): every running dispatcher sweeps for those each `renewEveryMs` (see
+ * `reclaimLapsedAttempts`) and fails them back into the queue, where pg-boss's retry (no delay)
+ * makes them runnable at once, freeing their endpoints' in-flight slots. So a SIGKILLed
+ * dispatcher's attempts are re-run about `lapseMs` later, by any dispatcher, with no restart needed.
+ * pg-boss's own heartbeat (`leaseSeconds`, its smallest: 10) stays behind it as a backstop.
  */
-export const attemptLease = { leaseSeconds: 10, renewEveryMs: 3000, superviseSeconds: 2 };
+export const attemptLease = { leaseSeconds: 10, renewEveryMs: 1000, lapseMs: 5000, superviseSeconds: 2 };
 
 export async function startQueue(
   url: string,
@@ -130,4 +132,166 @@ export function attemptAnnouncer(pool: pg.Pool): () => void {
     if (sending) again = true;
     else void send();
   };
+}
+
+// Any fixed numbers: the locks below are taken by every dispatcher on the database.
+const fetchLock = 7_031_978_043;
+const reconcileLock = 7_031_978_044;
+const reclaimLock = 7_031_978_045;
+
+/**
+ * Fails back into the queue the attempt jobs whose lease lapsed (not renewed for
+ * `attemptLease.lapseMs`): their dispatcher died. Fenced on the claim that was read, so a job taken
+ * again meanwhile is left alone. One dispatcher sweeps at a time. Answers how many came back.
+ */
+export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const { rows: locked } = await sql<{ locked: boolean }>`
+      SELECT pg_try_advisory_xact_lock(${reclaimLock}) AS locked`.execute(trx);
+    if (!locked[0]?.locked) return 0;
+    const { rows } = await sql<{ id: string; retry_count: number }>`
+      SELECT id, retry_count FROM pgboss.job
+      WHERE name = ${attemptQueue} AND state = 'active'
+        AND heartbeat_on < now() - make_interval(secs => ${attemptLease.lapseMs / 1000})
+      LIMIT 1000
+    `.execute(trx);
+    if (rows.length === 0) return 0;
+    const failed = await boss.fail(
+      attemptQueue,
+      rows.map((r) => ({ id: r.id, retryCount: r.retry_count })),
+      null,
+      { db: bossExecutor(trx) },
+    );
+    return Number((failed as { affected?: unknown }).affected ?? 0);
+  });
+}
+
+/**
+ * Takes up to `batchSize` due attempt jobs, at most `endpointConcurrency` in flight per endpoint
+ * across every dispatcher. pg-boss counts a group's active jobs from its statement's snapshot, so
+ * two fetches at once could each see the same free slots and overshoot the cap together. Fetches
+ * therefore queue on one transaction-level advisory lock: each one's statement starts after the
+ * previous fetch committed, and sees every job it took. A fetch takes a few milliseconds, so the
+ * queue is short even with many dispatchers.
+ */
+export function fetchAttempts(
+  db: Db,
+  boss: PgBoss,
+  options: {
+    batchSize: number;
+    endpointConcurrency: number;
+    /** Endpoints (job groups) not to take jobs of now: their merchant has its share in flight. */
+    skipEndpoints?: string[];
+  },
+): Promise<AttemptJobRecord[]> {
+  return db.transaction().execute(async (trx) => {
+    // A dispatcher that stalls holding the lock (SIGSTOP, a lost network) must not stop every
+    // other one: Postgres ends its session after 5 s idle in the transaction, and a fetch that
+    // waits 10 s for the lock gives up and tries again later.
+    await sql`
+      SELECT set_config('idle_in_transaction_session_timeout', '5s', true),
+             set_config('lock_timeout', '10s', true),
+             pg_advisory_xact_lock(${fetchLock})`.execute(trx);
+    return (await boss.fetch(attemptQueue, {
+      batchSize: options.batchSize,
+      groupConcurrency: options.endpointConcurrency,
+      includeMetadata: true,
+      ...(options.skipEndpoints?.length ? { ignoreGroups: options.skipEndpoints } : {}),
+      db: bossExecutor(trx),
+    })) as AttemptJobRecord[];
+  });
+}
+
+/**
+ * Puts jobs taken but not to be run now back in the queue, runnable from `delayMs` on, without
+ * counting as a try: each is completed and queued again as it was (same attempt, same due time
+ * on record, same priority, same endpoint group). Fenced like any completion: a job whose claim
+ * lapsed meanwhile is left to whoever holds it.
+ */
+export function deferAttempts(
+  db: Db,
+  boss: PgBoss,
+  jobs: AttemptJobRecord[],
+  delayMs: number,
+): Promise<void> {
+  if (jobs.length === 0) return Promise.resolve();
+  return db.transaction().execute(async (trx) => {
+    const completed = await boss.complete(
+      attemptQueue,
+      jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
+      null,
+      { db: bossExecutor(trx) },
+    );
+    // A job not among those settled is another claim's now.
+    const settled = new Set(settledJobIds(completed));
+    const at = new Date(Date.now() + delayMs);
+    const again = jobs
+      .filter((j) => settled.has(j.id))
+      .map((j) => ({
+        data: j.data,
+        startAfter: at,
+        priority: j.priority ?? attemptPriority[j.data.trigger],
+        group: j.groupId ? { id: j.groupId } : undefined,
+        expireInSeconds: j.expireInSeconds,
+      }));
+    if (again.length > 0) await boss.insert(attemptQueue, again, { db: bossExecutor(trx) });
+  });
+}
+
+/**
+ * Finds pending deliveries that no job will ever send (a job deleted, or failed for good after
+ * pg-boss's retries) and queues an attempt for each, due when the delivery says its next attempt
+ * is. Only deliveries overdue by `overdueMs` are looked at (the live jobs are read once, into a
+ * hash). One dispatcher at a time does it (a transaction-level advisory lock; the others skip the
+ * round). Answers how many it repaired. Deliveries and jobs are read in one statement, one
+ * snapshot: a delivery and its next job are always committed together, so none is seen half-done.
+ */
+export function reconcileDeliveries(
+  db: Db,
+  boss: PgBoss,
+  options: { overdueMs: number; limit?: number },
+): Promise<string[]> {
+  return db.transaction().execute(async (trx) => {
+    const { rows: locked } = await sql<{ locked: boolean }>`
+      SELECT pg_try_advisory_xact_lock(${reconcileLock}) AS locked`.execute(trx);
+    if (!locked[0]?.locked) return [];
+    const { rows } = await sql<{ id: string; endpoint_id: string; timeout_ms: number; due: Date }>`
+      SELECT d.id, d.endpoint_id, ep.timeout_ms, COALESCE(d.next_attempt_at, now()) AS due
+      FROM deliveries d
+      JOIN endpoints ep ON ep.id = d.endpoint_id
+      WHERE d.status = 'pending'
+        -- Only deliveries already late: one whose job is alive is normally sent when due.
+        AND COALESCE(d.next_attempt_at, d.created_at) < now() - make_interval(secs => ${options.overdueMs / 1000})
+        AND NOT EXISTS (
+          SELECT 1 FROM pgboss.job j
+          WHERE j.name = ${attemptQueue}
+            AND j.state IN ('created', 'retry', 'active')
+            AND j.data->>'delivery_id' = d.id
+        )
+      LIMIT ${options.limit ?? 1000}
+    `.execute(trx);
+    if (rows.length === 0) return [];
+    await boss.insert(
+      attemptQueue,
+      rows.map((r) =>
+        attemptJob(r.id, { id: r.endpoint_id, timeout_ms: r.timeout_ms }, "scheduled", new Date(r.due)),
+      ),
+      { db: bossExecutor(trx) },
+    );
+    return rows.map((r) => r.id);
+  });
+}
+
+/**
+ * The ids of the jobs a `complete()` or `fail()` settled. pg-boss (on Postgres) answers
+ * `{ jobs, requested, affected, settled }`, `settled` being the ids its statement actually changed:
+ * a job whose claim lapsed is left out. Anything else is refused rather than guessed: reading it
+ * as "all settled" would fork the schedule of a job another dispatcher re-runs.
+ */
+export function settledJobIds(response: unknown): string[] {
+  const { settled, affected } = (response ?? {}) as { settled?: unknown; affected?: unknown };
+  if (!Array.isArray(settled) || typeof affected !== "number" || settled.length !== affected) {
+    throw new Error(`pg-boss answered without the ids it settled: ${JSON.stringify(response)}`);
+  }
+  return settled.map(String);
 }

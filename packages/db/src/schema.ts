@@ -117,6 +117,8 @@ export interface AttemptsTable {
   response_status: number | null;
   response_headers: Json<Record<string, string>> | null;
   response_body: string | null;
+  /** 'base64' when the body's bytes are not storable as text (NUL, invalid UTF-8, binary). */
+  response_body_encoding: Generated<"utf8" | "base64">;
   error: string | null;
   error_detail: string | null;
   /** What was sent when it differs from the event's stored body (another envelope shape). */

@@ -13,7 +13,7 @@ import {
   sealSecret,
 } from "@herald/core";
 import {
-  createEndpoint,
+  createEndpointWithinQuota,
   type Db,
   deleteEndpoint,
   type Endpoint,
@@ -228,23 +228,35 @@ export async function endpointRoutes(app: HeraldApp) {
       checkFields(body, mode, profile, body.url);
       checkSecret(scheme, body.secret);
       const secret = body.secret ?? generateSecret(scheme);
-      const endpoint = await createEndpoint(db, {
-        id: newId("endpoint"),
-        merchant_id: request.scope.merchantId,
-        mode,
-        url: body.url,
-        description: body.description ?? "",
-        event_types: body.event_types ?? [],
-        enabled: body.enabled ?? true,
-        disabled_reason: body.enabled === false ? disabledThroughApi : null,
-        retry_policy: body.retry_policy ?? profile.retry_policy[mode],
-        signature_scheme: scheme,
-        headers: body.headers ?? {},
-        timeout_ms: body.timeout_ms ?? profile.timeout_ms,
-        metadata: body.metadata ?? {},
-        profile: body.profile === undefined ? null : storedProfileName(body.profile),
-        secrets: [sealed(secret)],
-      });
+      const endpoint = await createEndpointWithinQuota(
+        db,
+        {
+          id: newId("endpoint"),
+          merchant_id: request.scope.merchantId,
+          mode,
+          url: body.url,
+          description: body.description ?? "",
+          event_types: body.event_types ?? [],
+          enabled: body.enabled ?? true,
+          disabled_reason: body.enabled === false ? disabledThroughApi : null,
+          retry_policy: body.retry_policy ?? profile.retry_policy[mode],
+          signature_scheme: scheme,
+          headers: body.headers ?? {},
+          timeout_ms: body.timeout_ms ?? profile.timeout_ms,
+          metadata: body.metadata ?? {},
+          profile: body.profile === undefined ? null : storedProfileName(body.profile),
+          secrets: [sealed(secret)],
+        },
+        config.maxEndpointsPerMerchant,
+      );
+      if (!endpoint) {
+        // A quota, so that one merchant's endpoints cannot crowd every other merchant's deliveries.
+        throw new HttpProblem(
+          "conflict",
+          `This merchant has ${config.maxEndpointsPerMerchant} endpoints, the most allowed (HERALD_MAX_ENDPOINTS_PER_MERCHANT); delete one first.`,
+          "mid",
+        );
+      }
       return reply.code(201).send({ ...endpointView(endpoint), secret });
     },
   );

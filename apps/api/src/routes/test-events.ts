@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { isEventType } from "@herald/core";
-import { type Attempt, type Db, listAttempts, sendTestEvent } from "@herald/db";
+import { listAttempts, sendTestEvent } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
+import { AttemptWaiters } from "../attempt-waiters.ts";
 import { merchantScope } from "../auth.ts";
 import { HttpProblem } from "../problems.ts";
 import { answers, PathId } from "../schemas.ts";
@@ -40,21 +40,13 @@ const TestResult = Type.Object({
 
 // Beyond the endpoint's own timeout: time for a dispatcher to pick the job up and record it.
 const pickupAllowanceMs = 5000;
-const pollEveryMs = 25;
-
-/** Waits for a delivery's first recorded attempt, up to `timeoutMs`. */
-async function firstAttempt(db: Db, deliveryId: string, timeoutMs: number): Promise<Attempt | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [attempt] = await listAttempts(db, deliveryId);
-    if (attempt || Date.now() >= deadline) return attempt;
-    await sleep(pollEveryMs);
-  }
-}
 
 /** Test events: the "send test webhook" button, answered with what the endpoint said. */
 export async function testEventRoutes(app: HeraldApp) {
-  const { db, boss, announce } = app.herald;
+  const { db, boss, announce, pool } = app.herald;
+  // One LISTEN connection for every waiting call of this process, woken when an attempt is recorded.
+  const waiters = new AttemptWaiters(pool);
+  app.addHook("onClose", () => waiters.close());
 
   app.post(
     "/v1/merchants/:mid/endpoints/:eid/test",
@@ -66,7 +58,7 @@ export async function testEventRoutes(app: HeraldApp) {
           `Stores an event (\`${testEventType}\` unless \`type\` is given) in the endpoint's mode and delivers it to this endpoint only, ` +
           "signed like any other, even when the endpoint is disabled. Its single attempt has trigger `test`; the delivery ends " +
           "`succeeded` or `failed` with it, never retried. Answers 200 with the attempt once it is made (the endpoint's timeout plus " +
-          "a few seconds at most), else 202 with `attempt: null`.",
+          "a few seconds at most), else 202 with `attempt: null` (at once when this API process already has many test calls waiting).",
         params: Type.Object({ mid: PathId, eid: PathId }),
         // An empty request is fine: Fastify validates a missing body as null.
         body: Type.Union([TestBody, Type.Null()], {
@@ -91,7 +83,11 @@ export async function testEventRoutes(app: HeraldApp) {
       };
       const sent = await sendTestEvent(db, boss, endpoint, type, data);
       announce();
-      const attempt = await firstAttempt(db, sent.delivery_id, endpoint.timeout_ms + pickupAllowanceMs);
+      const attempt = await waiters.waitFor(
+        sent.delivery_id,
+        endpoint.timeout_ms + pickupAllowanceMs,
+        async () => (await listAttempts(db, sent.delivery_id))[0],
+      );
       return reply.code(attempt ? 200 : 202).send({
         event_id: sent.event_id,
         delivery_id: sent.delivery_id,

@@ -94,6 +94,8 @@ export interface AttemptRecord {
   response_status: number | null;
   response_headers: Record<string, string> | null;
   response_body: string | null;
+  /** How `response_body` holds the bytes: as text, or base64 when they are not storable as text. */
+  response_body_encoding: "utf8" | "base64";
   error: string | null;
   error_detail: string | null;
   /** The bytes sent when they differ from the event's stored body; null: exactly that body. */
@@ -198,6 +200,7 @@ export async function recordAttempts(
           response_status: r.response_status,
           response_headers: r.response_headers && JSON.stringify(r.response_headers),
           response_body: r.response_body,
+          response_body_encoding: r.response_body_encoding,
           error: r.error,
           error_detail: r.error_detail,
           request_body: r.request_body ?? null,
@@ -288,4 +291,18 @@ export function abandonDeliveries(db: Db, ids: string[], reason: string) {
     .where("id", "in", ids)
     .where("status", "=", "pending")
     .execute();
+}
+
+/** The channel a waiting `/test` call LISTENs on; each NOTIFY's payload is one delivery id. */
+export const attemptRecordedChannel = "herald_attempt_recorded";
+
+/**
+ * Says, when the caller's transaction commits, that an attempt of each of these deliveries is on
+ * record: someone (a `/test` call) may be waiting for it. Postgres folds duplicate payloads.
+ */
+export async function announceRecorded(db: Db, deliveryIds: string[]): Promise<void> {
+  if (deliveryIds.length === 0) return;
+  await sql`SELECT pg_notify(${attemptRecordedChannel}, id) FROM unnest(${deliveryIds}::text[]) AS id`.execute(
+    db,
+  );
 }

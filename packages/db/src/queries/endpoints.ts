@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Db } from "../connect.ts";
 import type { Endpoint, Mode, StoredRetryPolicy, StoredSecret } from "../schema.ts";
 import { type PageRequest, page } from "./page.ts";
@@ -48,6 +49,27 @@ export function createEndpoint(
     } as never)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/**
+ * Registers an endpoint unless its merchant has `max` (not deleted) already; answers undefined
+ * then. The merchant's registrations queue on a transaction-level advisory lock, so concurrent
+ * requests cannot each see room for one more and pass the quota together.
+ */
+export function createEndpointWithinQuota(db: Db, input: Parameters<typeof createEndpoint>[1], max: number) {
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`endpoints:${input.merchant_id}`}, 0))`.execute(
+      trx,
+    );
+    const { count } = await trx
+      .selectFrom("endpoints")
+      .select((eb) => eb.fn.countAll<string>().as("count"))
+      .where("merchant_id", "=", input.merchant_id)
+      .where("deleted_at", "is", null)
+      .executeTakeFirstOrThrow();
+    if (Number(count) >= max) return undefined;
+    return createEndpoint(trx, input);
+  });
 }
 
 function scoped(db: Db, scope: Scope) {
