@@ -37,9 +37,9 @@ const IdempotencyKey = Type.String({
   maxLength: 255,
   pattern: "^[\\x20-\\x7e]+$",
   description:
-    "Printable ASCII, unique per merchant for as long as the event is kept (the retention period, 30 days " +
-    "by default). A repeat answers with the first event and creates nothing; a repeat with another type, " +
-    "mode or data answers 409.",
+    "Printable ASCII, unique per merchant and mode for as long as the event is kept (the retention period, " +
+    "30 days by default): live and test emits never share keys. A repeat answers with the first event and " +
+    "creates nothing; a repeat with another type or data answers 409.",
 });
 
 const EmitBody = Type.Object(
@@ -143,8 +143,9 @@ export async function eventRoutes(app: HeraldApp) {
         summary: `Emit up to ${maxBatchEvents} events at once`,
         description:
           "Admin key only. One transaction for the whole batch; the answer lists one result per event, in order. " +
-          "An `idempotency_key` already used (earlier, or by a previous event of the same batch) answers with the " +
-          "first event and `replayed: true`, or, with another type, mode or data, a 409 problem for that event alone. " +
+          "An `idempotency_key` already used in the event's mode (earlier, or by a previous event of the same batch) " +
+          "answers with the first event and `replayed: true`, or, with another type or data, a 409 problem for that " +
+          "event alone. " +
           `The body may be at most ${batchBodyLimit / 1024 / 1024} MiB, and each event's data at most ` +
           "HERALD_MAX_PAYLOAD_BYTES (256 KiB by default).",
         params: MerchantParams,

@@ -59,8 +59,8 @@ export async function emitEvents(
   const events = requests.map((request) => {
     const key = request.idempotencyKey;
     // A key repeated within the batch is inserted once: its later uses answer like replays.
-    const tryInsert = key === undefined || !keysTaken.has(key);
-    if (key !== undefined) keysTaken.add(key);
+    const tryInsert = key === undefined || !keysTaken.has(keyOf(request.mode, key));
+    if (key !== undefined) keysTaken.add(keyOf(request.mode, key));
     const id = newId("event", now.getTime());
     const targets = endpoints.filter(
       (ep) => ep.mode === request.mode && matchesEventType(ep.event_types, request.type),
@@ -99,7 +99,7 @@ export async function emitEvents(
         SELECT e.id, ${merchantId}, e.mode, e.type, e.body, e.idempotency_key, decode(e.request_hash, 'hex'), ${now}
         FROM jsonb_to_recordset(${JSON.stringify(candidates.map((e) => e.row))}::jsonb)
           AS e(id text, mode text, type text, body text, idempotency_key text, request_hash text)
-        ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        ON CONFLICT (merchant_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
       ), new_deliveries AS (
         INSERT INTO deliveries (id, merchant_id, mode, event_id, endpoint_id, event_type, next_attempt_at, created_at)
@@ -129,7 +129,7 @@ export async function emitEvents(
   const owners = new Map<string, KeyOwner>();
   for (const e of candidates) {
     if (e.key !== undefined && inserted.has(e.row.id)) {
-      owners.set(e.key, {
+      owners.set(keyOf(e.row.mode, e.key), {
         id: e.row.id,
         type: e.row.type,
         created_at: createdAt,
@@ -140,10 +140,10 @@ export async function emitEvents(
   }
   const earlierKeys = candidates
     .filter((e) => e.key !== undefined && !inserted.has(e.row.id))
-    .map((e) => e.key!);
+    .map((e) => ({ mode: e.row.mode, key: e.key! }));
   if (earlierKeys.length > 0) {
     for (const owner of await findByIdempotencyKeys(db, merchantId, earlierKeys)) {
-      owners.set(owner.idempotency_key!, {
+      owners.set(keyOf(owner.mode, owner.idempotency_key!), {
         id: owner.id,
         type: owner.type,
         created_at: owner.created_at.toISOString(),
@@ -164,7 +164,7 @@ export async function emitEvents(
         conflict: false,
       };
     }
-    const owner = owners.get(e.key!);
+    const owner = owners.get(keyOf(e.row.mode, e.key!));
     // Only retention deletes events, and it would have to strike between the insert and this read.
     if (!owner) throw new Error(`the event holding idempotency key ${JSON.stringify(e.key)} vanished`);
     return {
@@ -188,21 +188,28 @@ function requestHash(request: EmitRequest): string {
     .digest("hex");
 }
 
-function findByIdempotencyKeys(db: Db, merchantId: string, keys: string[]) {
-  return db
-    .selectFrom("events")
-    .select(["id", "type", "created_at", "idempotency_key", "request_hash"])
-    .select((eb) =>
-      eb
-        .selectFrom("deliveries")
-        .select(eb.fn.countAll<number>().as("n"))
-        .whereRef("deliveries.event_id", "=", "events.id")
-        .as("deliveries"),
-    )
-    .where("merchant_id", "=", merchantId)
-    .where("idempotency_key", "in", keys)
-    .execute()
-    .then((rows) => rows.map((row) => ({ ...row, deliveries: Number(row.deliveries) })));
+/** Keys are unique per merchant and mode: a test emit never sees, nor takes, a live emit's key. */
+const keyOf = (mode: Mode, key: string) => `${mode} ${key}`;
+
+function findByIdempotencyKeys(db: Db, merchantId: string, keys: { mode: Mode; key: string }[]) {
+  return (
+    db
+      .selectFrom("events")
+      .select(["id", "mode", "type", "created_at", "idempotency_key", "request_hash"])
+      .select((eb) =>
+        eb
+          .selectFrom("deliveries")
+          .select(eb.fn.countAll<number>().as("n"))
+          .whereRef("deliveries.event_id", "=", "events.id")
+          .as("deliveries"),
+      )
+      .where("merchant_id", "=", merchantId)
+      // Rows of the other mode may come back (a key used in both); callers look owners up by mode.
+      .where("mode", "in", [...new Set(keys.map((k) => k.mode))])
+      .where("idempotency_key", "in", [...new Set(keys.map((k) => k.key))])
+      .execute()
+      .then((rows) => rows.map((row) => ({ ...row, deliveries: Number(row.deliveries) })))
+  );
 }
 
 export interface EventFilter {
