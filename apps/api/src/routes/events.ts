@@ -4,6 +4,7 @@ import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
+import { checkDataDepth, exactNumbersJsonParser, maxDataDepth } from "../event-data.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
@@ -30,7 +31,10 @@ const EventType = Type.String({
   description: "Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`.",
 });
 const EventData = Type.Record(Type.String(), Type.Unknown(), {
-  description: "Any JSON object; delivered exactly as sent, key order kept.",
+  description:
+    `Any JSON object, nested at most ${maxDataDepth} levels; delivered exactly as sent, key order kept. ` +
+    "A number a double cannot carry exactly (such as `1e400`, or an integer beyond 2^53 that would lose " +
+    "digits) is refused with 400 naming its path: send such values as strings.",
 });
 const IdempotencyKey = Type.String({
   minLength: 1,
@@ -97,6 +101,7 @@ const conflict = (field: string) =>
 /** Events: what a provider's services emit. Emitting stores the event and fans it out. */
 export async function eventRoutes(app: HeraldApp) {
   const { db, boss, config, announce } = app.herald;
+  exactNumbersJsonParser(app);
 
   app.post(
     "/v1/merchants/:mid/events",
@@ -116,6 +121,7 @@ export async function eventRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
+      checkDataDepth(request.body.data, "data");
       const [result] = await emitEvents(db, boss, request.scope.merchantId, [
         {
           type: request.body.type,
@@ -166,6 +172,7 @@ export async function eventRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       const requests = request.body.events.map((event, index): EmitRequest => {
+        checkDataDepth(event.data, `events.${index}.data`);
         if (Buffer.byteLength(JSON.stringify(event.data)) > config.maxPayloadBytes) {
           throw new HttpProblem(
             "payload_too_large",
