@@ -1,5 +1,5 @@
 import { isId } from "@herald/core";
-import { type EmitRequest, type EmitResult, emitEvents, getEvent, listEvents } from "@herald/db";
+import { type EmitRequest, type EmitResult, GroupCommit, getEvent, listEvents } from "@herald/db";
 import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
@@ -102,6 +102,8 @@ const conflict = (field: string) =>
 export async function eventRoutes(app: HeraldApp) {
   const { db, boss, config, announce } = app.herald;
   exactNumbersJsonParser(app);
+  // Concurrent emits share transactions; each is still answered after its own rows commit.
+  const ingest = new GroupCommit(db, boss);
 
   app.post(
     "/v1/merchants/:mid/events",
@@ -122,14 +124,17 @@ export async function eventRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       checkDataDepth(request.body.data, "data");
-      const [result] = await emitEvents(db, boss, request.scope.merchantId, [
-        {
-          type: request.body.type,
-          data: request.body.data,
-          mode: writeMode(request.scope, request.body.mode, "live"),
-          idempotencyKey: request.headers["idempotency-key"],
-        },
-      ]);
+      const [result] = await ingest.emit({
+        merchantId: request.scope.merchantId,
+        requests: [
+          {
+            type: request.body.type,
+            data: request.body.data,
+            mode: writeMode(request.scope, request.body.mode, "live"),
+            idempotencyKey: request.headers["idempotency-key"],
+          },
+        ],
+      });
       if (result!.conflict) throw conflict("idempotency-key");
       if (result!.replayed) reply.header("idempotent-replayed", "true");
       else eventsEmitted.inc();
@@ -187,7 +192,7 @@ export async function eventRoutes(app: HeraldApp) {
           idempotencyKey: event.idempotency_key,
         };
       });
-      const results = await emitEvents(db, boss, request.scope.merchantId, requests);
+      const results = await ingest.emit({ merchantId: request.scope.merchantId, requests });
       const stored = results.filter((r) => !r.replayed);
       eventsEmitted.inc(stored.length);
       if (stored.some((r) => r.deliveries > 0)) announce();
