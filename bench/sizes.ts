@@ -47,7 +47,7 @@ export function sizes(quick: boolean): Sizes {
     storedAttempts: quick ? 40_000 : 1_000_000,
     listRequests: quick ? 200 : 1000,
     fanoutEvents: quick ? 4 : 20,
-    capacitySteps: quick ? [250, 500, 1000, 1500, 2000] : [500, 1000, 1500, 2000, 2500, 3000, 3500, 4000],
+    capacitySteps: quick ? [100, 250, 500, 1000, 1500, 2000] : [250, 500, 1000, 1500, 2000, 2500, 3000, 4000],
     capacityStepSeconds: quick ? 3 : 30,
     burstEvents: quick ? 5000 : 100_000,
     poolSize: 20,

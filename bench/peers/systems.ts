@@ -24,6 +24,9 @@ export interface System {
   emit(n: number): Promise<{ id?: string; sentAt: number }>;
   /** Every process of the system, Postgres (and Redis) included, with the receiver and the bench. */
   cpu: CpuParts;
+  /** Stops what delivers (Herald's dispatcher, the peer's worker), so a backlog can build up. */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +53,10 @@ export async function heraldSystem(ctx: BenchContext, path: string): Promise<Sys
       return { id: emitted.status === 202 ? emitted.id : undefined, sentAt: emitted.sentAt };
     },
     cpu: cpuParts(ctx, stack),
+    stopWorker: () => stack.stopDispatchers(),
+    startWorker: async () => {
+      await stack.startDispatcher();
+    },
     stop: () => stack.stop(),
   };
 }
@@ -103,9 +110,13 @@ export async function peerSystem(
     profile("ingest"),
   );
   processes.push(ingest);
-  processes.push(
-    await startNodeProcess(`${name} worker`, args("worker"), env, /peer worker running/, profile("worker")),
-  );
+  const startWorker = async () => {
+    processes.push(
+      await startNodeProcess(`${name} worker`, args("worker"), env, /peer worker running/, profile("worker")),
+    );
+  };
+  await startWorker();
+  const grace = ctx.profileDir ? 30_000 : 3_000;
   const api = new Pool(ingest.url, { connections: 64, pipelining: 1 });
   const postmaster = ctx.postgres.pid();
   return {
@@ -133,8 +144,12 @@ export async function peerSystem(
       receiver: () => [ctx.receiver.pid],
       bench: () => [process.pid],
     },
+    async stopWorker() {
+      await Promise.all(processes.splice(1).map((p) => p.stop(grace)));
+    },
+    startWorker,
     async stop() {
-      await Promise.all(processes.map((p) => p.stop(ctx.profileDir ? 30_000 : 3_000)));
+      await Promise.all(processes.map((p) => p.stop(grace)));
       await api.close();
       await redis?.stop();
     },

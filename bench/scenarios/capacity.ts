@@ -8,9 +8,18 @@
 // - Burst: N events emitted as fast as the API takes them (64 concurrent); time until the last
 //   arrives.
 // - CPU per delivered event, all processes, over the burst.
+// - Backlog drain: events emitted while nothing delivers, then the worker (dispatcher) started;
+//   deliveries per second over the middle 80 % of arrivals.
 import { cpuBetween, readCpu } from "../cpu.ts";
 import { fixedRate, percentile, preciseNow, sleep } from "../load.ts";
-import { heraldSystem, peerSystem, redisInstalled, type System, type SystemName } from "../peers/systems.ts";
+import {
+  endpointCount,
+  heraldSystem,
+  peerSystem,
+  redisInstalled,
+  type System,
+  type SystemName,
+} from "../peers/systems.ts";
 import { type Result, result, round } from "../results.ts";
 import type { BenchContext } from "../stack.ts";
 
@@ -31,6 +40,7 @@ interface Measured {
   burstSeconds: number;
   burstDelivered: number;
   burstCpu: Record<string, number>;
+  drainRate: number;
 }
 
 const p99LimitMs = 1000;
@@ -66,7 +76,15 @@ async function measure(ctx: BenchContext, system: System): Promise<Measured> {
   for (const rate of sizes.capacitySteps) {
     ctx.log(`capacity ${system.name}: ${rate} events/s for ${sizes.capacityStepSeconds} s`);
     const before = readCpu(system.cpu);
-    const step = await runStep(ctx, system, rate, sizes.capacityStepSeconds * 1000, () => n++);
+    let step = await runStep(ctx, system, rate, sizes.capacityStepSeconds * 1000, () => n++);
+    // Once more before giving up: on a shared machine one neighbour's burst can sink a step.
+    if (!step.held) {
+      ctx.log(
+        `capacity ${system.name}: ${rate}/s missed (p99 ${step.p99_ms} ms, ${step.lost} lost), once more`,
+      );
+      await sleep(1000);
+      step = await runStep(ctx, system, rate, sizes.capacityStepSeconds * 1000, () => n++);
+    }
     const cpu = cpuBetween(before, readCpu(system.cpu), step.accepted - step.lost);
     steps.push(step);
     ctx.log(
@@ -95,13 +113,36 @@ async function measure(ctx: BenchContext, system: System): Promise<Measured> {
   const arrivals = await ctx.receiver.take();
   const last = Math.max(...arrivals.map((a) => a.at));
   const delivered = new Set(arrivals.map((a) => a.id)).size;
+  const burstCpu = cpuBetween(before, readCpu(system.cpu), delivered);
+
+  ctx.log(
+    `drain ${system.name}: ${sizes.deliveriesPerRun} events emitted with nothing delivering, then drained`,
+  );
+  await system.stopWorker();
+  await ctx.receiver.reset();
+  const backlog = sizes.deliveriesPerRun;
+  next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < backlog) {
+        next++;
+        await system.emit(n++);
+      }
+    }),
+  );
+  await system.startWorker();
+  await ctx.receiver.waitForCount(backlog, 60_000 + backlog * 10);
+  const times = (await ctx.receiver.take()).map((a) => a.at).sort((a, b) => a - b);
+  const from = times[Math.floor(times.length * 0.1)]!;
+  const to = times[Math.floor(times.length * 0.9)]!;
   return {
     capacity,
     steps,
     cpuAtCapacity,
     burstSeconds: round((last - started) / 1000, 2),
     burstDelivered: delivered,
-    burstCpu: cpuBetween(before, readCpu(system.cpu), delivered),
+    burstCpu,
+    drainRate: Math.round((times.length * 0.8 * 1000) / (to - from)),
   };
 }
 
@@ -175,6 +216,9 @@ function rows(ctx: BenchContext, measured: Map<SystemName, Measured>): Result[] 
       result(`peer-${name}-cpu-per-event`, total(m.burstCpu), "ms", {
         params: { peer: label, parts: m.burstCpu },
       }),
+      result(`peer-${name}-drain`, m.drainRate, "deliveries/s", {
+        params: { peer: label, backlog: ctx.sizes.deliveriesPerRun, measured: "middle 80 % of arrivals" },
+      }),
     ];
   };
   const rowsOf = new Map(peers.map(([name, m]) => [name, peerRow(name, m)]));
@@ -212,6 +256,19 @@ function rows(ctx: BenchContext, measured: Map<SystemName, Measured>): Result[] 
       },
     }),
   );
+  const drain = result("backlog-drain", herald.drainRate, "deliveries/s", {
+    baseline: bullmq?.[3],
+    target: { text: "≥ 1.5 × BullMQ and ≥ 1.0 × bare pg-boss", on: "ratio", min: 1.5 },
+    params: {
+      backlog: ctx.sizes.deliveriesPerRun,
+      endpoints: endpointCount,
+      measured: "middle 80 % of arrivals, one dispatcher started on the backlog",
+      peers: ratios((m) => m.drainRate, herald.drainRate),
+    },
+  });
+  const pgboss = measured.get("pgboss");
+  if (drain.pass && pgboss) drain.pass = herald.drainRate >= pgboss.drainRate;
+  out.push(drain);
   out.push(
     result("cpu-per-delivered-event", total(herald.burstCpu), "ms", {
       baseline: bullmq?.[2],
