@@ -1,3 +1,4 @@
+import pg from "pg";
 import type { PgBoss } from "pg-boss";
 import type { Db } from "./connect.ts";
 import {
@@ -22,9 +23,10 @@ interface Waiting {
  *
  * Each caller is answered only after its own rows have committed, with its own results. What can
  * fail for one caller alone is settled before it gets here (validation, an unknown merchant) or
- * inside the shared write without failing it (an idempotency key taken, a conflict). If a shared
- * write fails anyway, each of its batches is written again on its own, with the same event ids:
- * the failure reaches only the callers whose own write fails, and nothing is stored twice.
+ * inside the shared write without failing it (an idempotency key taken, a conflict). If Postgres
+ * refuses a shared write anyway, each of its batches is written again on its own, with the same
+ * event ids: the failure reaches only the callers whose own write fails, and nothing is stored
+ * twice. A write that fails because Postgres cannot be reached fails every caller at once (503).
  */
 export class GroupCommit {
   readonly #db: Db;
@@ -80,7 +82,10 @@ export class GroupCommit {
       );
       for (const [i, w] of group.entries()) w.resolve(results[i]!);
     } catch (error) {
-      if (group.length === 1) return group[0]!.reject(error);
+      if (group.length === 1 || !mayBeOneRequests(error)) {
+        for (const w of group) w.reject(error);
+        return;
+      }
       await Promise.all(
         group.map((w) =>
           writeEmits(this.#db, this.#boss, [w.batch]).then(([results]) => w.resolve(results!), w.reject),
@@ -88,4 +93,14 @@ export class GroupCommit {
       );
     }
   }
+}
+
+/**
+ * Whether a failed write may be one request's fault: an error Postgres raised about what was
+ * written (bad data, a constraint, a trigger, a deadlock). Failing to reach Postgres (refused,
+ * dropped, pool or statement timeouts, server shutting down) is everyone's: writing each request
+ * again would only make each caller wait a second timeout before its 503.
+ */
+function mayBeOneRequests(error: unknown): boolean {
+  return error instanceof pg.DatabaseError && !/^(08|53|57|58)/.test(error.code ?? "");
 }
