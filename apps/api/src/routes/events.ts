@@ -33,8 +33,8 @@ const EventType = Type.String({
 const EventData = Type.Record(Type.String(), Type.Unknown(), {
   description:
     `Any JSON object, nested at most ${maxDataDepth} levels; delivered exactly as sent, key order kept. ` +
-    "A number a double cannot carry exactly (such as `1e400`, or an integer beyond 2^53 that would lose " +
-    "digits) is refused with 400 naming its path: send such values as strings.",
+    "A number whose delivered text would denote another value (`1e400` becomes `null`, most integers beyond " +
+    "2^53 come out with other digits) is refused with 400 naming its path: send such values as strings.",
 });
 const IdempotencyKey = Type.String({
   minLength: 1,
