@@ -22,6 +22,11 @@ export interface Baselines {
   postThenTransaction: Unit;
   /** A 2-statement transaction, then a POST: the least an emit followed by its delivery must do. */
   transactionThenPost: Unit;
+  /**
+   * One multi-row INSERT of a batch's size of attempt rows (every column an attempt records, the
+   * request and response headers and body of a typical 200): the least recording attempts must write.
+   */
+  attemptWrites: Unit;
   close(): Promise<void>;
 }
 
@@ -41,7 +46,12 @@ export async function openBaselines(
     CREATE TABLE raw_events (id text PRIMARY KEY, merchant_id text NOT NULL, type text NOT NULL,
       body text NOT NULL, created_at timestamptz NOT NULL);
     CREATE TABLE raw_deliveries (id text PRIMARY KEY, event_id text NOT NULL, endpoint_id text NOT NULL,
-      created_at timestamptz NOT NULL)`);
+      created_at timestamptz NOT NULL);
+    CREATE TABLE raw_attempts (id text PRIMARY KEY, delivery_id text NOT NULL, endpoint_id text NOT NULL,
+      number integer NOT NULL, trigger text NOT NULL, scheduled_at timestamptz NOT NULL,
+      started_at timestamptz NOT NULL, duration_ms integer NOT NULL, request_url text NOT NULL,
+      request_headers jsonb NOT NULL, response_status integer, response_headers jsonb, response_body text,
+      error text, error_detail text)`);
   const receiver = new Pool(receiverUrl, { connections: sizes.postLoad.concurrency, pipelining: 1 });
   const merchantId = newId("merchant");
   const endpointId = newId("endpoint");
@@ -105,9 +115,28 @@ export async function openBaselines(
     await response.body.text();
     return response.statusCode === 200;
   };
+  const requestHeaders = JSON.stringify({
+    "content-type": "application/json",
+    "webhook-id": newId("event"),
+    "webhook-timestamp": "1764000000",
+    "webhook-signature": "v1,Ym9ndXMgc2lnbmF0dXJlIGZvciB0aGUgYmFzZWxpbmUgb25seQ==",
+  });
+  const responseHeaders = JSON.stringify({ "content-type": "text/plain", "content-length": "2" });
+  const attemptWrites: Unit = async () => {
+    const ids = Array.from({ length: sizes.batchSize }, () => newId("attempt"));
+    await pool.query(
+      `INSERT INTO raw_attempts (id, delivery_id, endpoint_id, number, trigger, scheduled_at, started_at,
+         duration_ms, request_url, request_headers, response_status, response_headers, response_body)
+       SELECT id, id || '_d', $2, 1, 'scheduled', now(), now(), 3, $3, $4::jsonb, 200, $5::jsonb, 'ok'
+       FROM unnest($1::text[]) AS id`,
+      [ids, endpointId, `${receiverUrl}/deliveries/0`, requestHeaders, responseHeaders],
+    );
+    return true;
+  };
   return {
     transaction,
     batchTransaction,
+    attemptWrites,
     post,
     postThenTransaction: async () => (await post()) && (await transaction()),
     transactionThenPost: async () => (await transaction()) && (await post()),

@@ -49,19 +49,12 @@ export interface ProcessOptions {
 }
 
 export async function startHeraldProcess(role: Role, options: ProcessOptions): Promise<HeraldProcess> {
-  const profile = options.profileDir
-    ? [
-        "--cpu-prof",
-        `--cpu-prof-dir=${options.profileDir}`,
-        `--cpu-prof-name=${options.profileName ?? role}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
   // As `npm run start:dispatcher` and docker-compose.yml run it.
   const flags = role === "dispatcher" ? ["--max-semi-space-size=8"] : [];
-  const child = spawn(process.execPath, [...profile, ...flags, join(repositoryRoot, entryPoints[role])], {
-    cwd: repositoryRoot,
-    env: {
-      ...process.env,
+  const started = await startNodeProcess(
+    role,
+    [...flags, join(repositoryRoot, entryPoints[role])],
+    {
       DATABASE_URL: options.databaseUrl,
       HERALD_ADMIN_KEY: options.adminKey,
       HERALD_ENCRYPTION_KEY: options.encryptionKey,
@@ -70,6 +63,33 @@ export async function startHeraldProcess(role: Role, options: ProcessOptions): P
       LOG_LEVEL: "warn",
       ...options.env,
     },
+    readyLine[role],
+    options,
+  );
+  return { ...started, role };
+}
+
+/**
+ * A Node process of the bench's (Herald's or a peer's), ready once a line of its output matches
+ * `ready` (whose first group, if any, is its URL). Killed when the bench exits, whatever ends it.
+ */
+export async function startNodeProcess(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+  options: { profileDir?: string | undefined; profileName?: string } = {},
+): Promise<Omit<HeraldProcess, "role">> {
+  const profile = options.profileDir
+    ? [
+        "--cpu-prof",
+        `--cpu-prof-dir=${options.profileDir}`,
+        `--cpu-prof-name=${options.profileName ?? name}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
+  const child = spawn(process.execPath, [...profile, ...args], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);
@@ -82,7 +102,7 @@ export async function startHeraldProcess(role: Role, options: ProcessOptions): P
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${role} not ready in 60 s:\n${lines.join("\n")}`)),
+      () => reject(new Error(`${name} not ready in 60 s:\n${lines.join("\n")}`)),
       60_000,
     );
     const keep = (chunk: Buffer) => {
@@ -90,10 +110,10 @@ export async function startHeraldProcess(role: Role, options: ProcessOptions): P
         if (!line) continue;
         lines.push(line);
         if (lines.length > 40) lines.shift();
-        const ready = readyLine[role].exec(line);
-        if (ready) {
+        const matched = ready.exec(line);
+        if (matched) {
           clearTimeout(timer);
-          resolve(ready[1] ?? "");
+          resolve(matched[1] ?? "");
         }
       }
     };
@@ -101,23 +121,21 @@ export async function startHeraldProcess(role: Role, options: ProcessOptions): P
     child.stderr!.on("data", keep);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`${role} exited with ${code} before it was ready:\n${lines.join("\n")}`));
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${lines.join("\n")}`));
     });
   });
-  return handle(role, child, url, ended, lines);
+  return handle(child, url, ended, lines);
 }
 
 function handle(
-  role: Role,
   child: ChildProcess,
   url: string,
   ended: Promise<void>,
   lines: string[],
-): HeraldProcess {
+): Omit<HeraldProcess, "role"> {
   const pid = child.pid!;
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
-    role,
     pid,
     url,
     rssMb: () => (running() ? residentMb(pid) : undefined),

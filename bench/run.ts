@@ -13,6 +13,7 @@ import { runOptions } from "./cli.ts";
 import { startBenchPostgres, withDatabase } from "./postgres.ts";
 import { BenchReceiver } from "./receiver.ts";
 import { type Result, table, writeResult } from "./results.ts";
+import { capacityScenarios } from "./scenarios/capacity.ts";
 import { deliveryScenarios } from "./scenarios/deliveries.ts";
 import { emitScenarios } from "./scenarios/emit.ts";
 import { fanout } from "./scenarios/fanout.ts";
@@ -31,6 +32,7 @@ const scenarios: [string, (ctx: BenchContext) => Promise<Result[]>][] = [
   ["isolation", isolation],
   ["fanout", fanout],
   ["stored-attempts", storedAttempts],
+  ["capacity", capacityScenarios],
 ];
 
 const { quick, profile, only, log } = runOptions(

@@ -20,6 +20,11 @@ export interface Sizes {
   storedAttempts: number;
   listRequests: number;
   fanoutEvents: number;
+  /** Sustained capacity: emit rates tried in turn, each for this long. */
+  capacitySteps: number[];
+  capacityStepSeconds: number;
+  /** Events emitted at once for the burst row. */
+  burstEvents: number;
   /** pg pool size of the raw baselines: the same as a Herald process's pool. */
   poolSize: number;
 }
@@ -42,6 +47,9 @@ export function sizes(quick: boolean): Sizes {
     storedAttempts: quick ? 40_000 : 1_000_000,
     listRequests: quick ? 200 : 1000,
     fanoutEvents: quick ? 4 : 20,
+    capacitySteps: quick ? [100, 250, 500, 1000, 1500, 2000] : [250, 500, 1000, 1500, 2000, 2500, 3000, 4000],
+    capacityStepSeconds: quick ? 3 : 30,
+    burstEvents: quick ? 5000 : 100_000,
     poolSize: 20,
   };
 }

@@ -20,8 +20,9 @@ export async function deliveryScenarios(ctx: BenchContext): Promise<Result[]> {
         event_types: [type],
       });
     }
-    ctx.log("deliveries: raw POSTs alone, for reference");
+    ctx.log("deliveries: the limits: raw POSTs alone, raw batched writes of attempt rows alone");
     const posts = await sustainedRate(baselines.post, sizes.postLoad);
+    const attemptWrites = await sustainedRate(baselines.attemptWrites, sizes.batchLoad);
     await closedLoop(baselines.postThenTransaction, sizes.postLoad.concurrency, sizes.postLoad.warmupMs);
     const baselineCpu = await cpuPerUnit(
       baselines.postThenTransaction,
@@ -89,8 +90,28 @@ export async function deliveryScenarios(ctx: BenchContext): Promise<Result[]> {
       baselineRates,
     );
     rawPostTx.params.cpu_ms_per_unit = baselineCpu;
+    const rawPosts = baselineRow(
+      ctx,
+      "baseline-http-post",
+      posts.rate,
+      "POST/s",
+      sizes.postLoad,
+      posts.rates,
+    );
+    const rawAttempts = baselineRow(
+      ctx,
+      "baseline-attempt-writes",
+      attemptWrites.rate * sizes.batchSize,
+      "rows/s",
+      sizes.batchLoad,
+      attemptWrites.rates.map((r) => r * sizes.batchSize),
+    );
+    rawAttempts.params.rows_per_statement = sizes.batchSize;
+    // Whichever limit is lower binds: a delivery needs one POST and one attempt row.
+    const binding = rawPosts.value <= rawAttempts.value ? rawPosts : rawAttempts;
     return [
-      baselineRow(ctx, "baseline-http-post", posts.rate, "POST/s", sizes.postLoad, posts.rates),
+      rawPosts,
+      rawAttempts,
       rawPostTx,
       result("deliveries", median(rates), "deliveries/s", {
         baseline: rawPostTx,
@@ -102,6 +123,15 @@ export async function deliveryScenarios(ctx: BenchContext): Promise<Result[]> {
           dispatchers: 1,
           measured: "middle 80 % of arrivals",
           cpu_ms_per_delivery: cpuPerDelivery.at(-1),
+        },
+      }),
+      result("deliveries-vs-limits", median(rates), "deliveries/s", {
+        baseline: binding,
+        params: {
+          binding: binding.scenario,
+          raw_posts_per_s: rawPosts.value,
+          raw_attempt_rows_per_s: rawAttempts.value,
+          measured: "the deliveries row against the lower of the two physical limits, same run",
         },
       }),
       result("dispatcher-rss", round(peakRssMb), "MB", {

@@ -1,5 +1,6 @@
 export * from "./connect.ts";
 export * from "./embedded.ts";
+export * from "./group-commit.ts";
 export * from "./migrate.ts";
 export * from "./queries/api-keys.ts";
 export * from "./queries/attempts.ts";

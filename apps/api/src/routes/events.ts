@@ -1,9 +1,10 @@
 import { isId } from "@herald/core";
-import { type EmitRequest, type EmitResult, emitEvents, getEvent, listEvents } from "@herald/db";
+import { type EmitRequest, type EmitResult, GroupCommit, getEvent, listEvents } from "@herald/db";
 import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
+import { checkDataDepth, exactNumbersJsonParser, maxDataDepth } from "../event-data.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
@@ -30,16 +31,19 @@ const EventType = Type.String({
   description: "Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`.",
 });
 const EventData = Type.Record(Type.String(), Type.Unknown(), {
-  description: "Any JSON object; delivered exactly as sent, key order kept.",
+  description:
+    `Any JSON object, nested at most ${maxDataDepth} levels; delivered exactly as sent, key order kept. ` +
+    "A number whose delivered text would denote another value (`1e400` becomes `null`, most integers beyond " +
+    "2^53 come out with other digits) is refused with 400 naming its path: send such values as strings.",
 });
 const IdempotencyKey = Type.String({
   minLength: 1,
   maxLength: 255,
   pattern: "^[\\x20-\\x7e]+$",
   description:
-    "Printable ASCII, unique per merchant for as long as the event is kept (the retention period, 30 days " +
-    "by default). A repeat answers with the first event and creates nothing; a repeat with another type, " +
-    "mode or data answers 409.",
+    "Printable ASCII, unique per merchant and mode for as long as the event is kept (the retention period, " +
+    "30 days by default): live and test emits never share keys. A repeat answers with the first event and " +
+    "creates nothing; a repeat with another type or data answers 409.",
 });
 
 const EmitBody = Type.Object(
@@ -97,6 +101,9 @@ const conflict = (field: string) =>
 /** Events: what a provider's services emit. Emitting stores the event and fans it out. */
 export async function eventRoutes(app: HeraldApp) {
   const { db, boss, config, announce } = app.herald;
+  exactNumbersJsonParser(app);
+  // Concurrent emits share transactions; each is still answered after its own rows commit.
+  const ingest = new GroupCommit(db, boss);
 
   app.post(
     "/v1/merchants/:mid/events",
@@ -116,14 +123,18 @@ export async function eventRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
-      const [result] = await emitEvents(db, boss, request.scope.merchantId, [
-        {
-          type: request.body.type,
-          data: request.body.data,
-          mode: writeMode(request.scope, request.body.mode, "live"),
-          idempotencyKey: request.headers["idempotency-key"],
-        },
-      ]);
+      checkDataDepth(request.body.data, "data");
+      const [result] = await ingest.emit({
+        merchantId: request.scope.merchantId,
+        requests: [
+          {
+            type: request.body.type,
+            data: request.body.data,
+            mode: writeMode(request.scope, request.body.mode, "live"),
+            idempotencyKey: request.headers["idempotency-key"],
+          },
+        ],
+      });
       if (result!.conflict) throw conflict("idempotency-key");
       if (result!.replayed) reply.header("idempotent-replayed", "true");
       else eventsEmitted.inc();
@@ -143,8 +154,9 @@ export async function eventRoutes(app: HeraldApp) {
         summary: `Emit up to ${maxBatchEvents} events at once`,
         description:
           "Admin key only. One transaction for the whole batch; the answer lists one result per event, in order. " +
-          "An `idempotency_key` already used (earlier, or by a previous event of the same batch) answers with the " +
-          "first event and `replayed: true`, or, with another type, mode or data, a 409 problem for that event alone. " +
+          "An `idempotency_key` already used in the event's mode (earlier, or by a previous event of the same batch) " +
+          "answers with the first event and `replayed: true`, or, with another type or data, a 409 problem for that " +
+          "event alone. " +
           `The body may be at most ${batchBodyLimit / 1024 / 1024} MiB, and each event's data at most ` +
           "HERALD_MAX_PAYLOAD_BYTES (256 KiB by default).",
         params: MerchantParams,
@@ -165,6 +177,7 @@ export async function eventRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       const requests = request.body.events.map((event, index): EmitRequest => {
+        checkDataDepth(event.data, `events.${index}.data`);
         if (Buffer.byteLength(JSON.stringify(event.data)) > config.maxPayloadBytes) {
           throw new HttpProblem(
             "payload_too_large",
@@ -179,7 +192,7 @@ export async function eventRoutes(app: HeraldApp) {
           idempotencyKey: event.idempotency_key,
         };
       });
-      const results = await emitEvents(db, boss, request.scope.merchantId, requests);
+      const results = await ingest.emit({ merchantId: request.scope.merchantId, requests });
       const stored = results.filter((r) => !r.replayed);
       eventsEmitted.inc(stored.length);
       if (stored.some((r) => r.deliveries > 0)) announce();

@@ -35,77 +35,145 @@ interface KeyOwner {
   requestHash: string | null;
 }
 
+/** One emit request's events, all of one merchant: a single emit is a batch of one. */
+export interface EmitBatch {
+  merchantId: string;
+  requests: EmitRequest[];
+}
+
 /**
- * Stores events and fans each out: one delivery per matching enabled endpoint of the same mode, and
- * each delivery's first attempt as a runnable job. Events, deliveries and jobs commit together in
- * one transaction, so a crash leaves either nothing or events fully scheduled. An idempotency key
- * already used by the merchant, earlier or by a previous request of the same batch, answers with the
- * first event and creates nothing.
- *
- * Round trips: the fan-out endpoints, then BEGIN, one statement for events and deliveries, the jobs,
- * COMMIT; when no endpoint matches, the single statement stands alone. Replays add one lookup.
+ * A batch made ready to write: ids, envelope bytes and request hashes fixed once, so writing it
+ * again after a failed transaction stores the same events (a write that did commit after all
+ * collides on the event ids instead of storing a second copy).
  */
-export async function emitEvents(
-  db: Db,
-  boss: PgBoss,
-  merchantId: string,
-  requests: EmitRequest[],
-): Promise<EmitResult[]> {
-  const modes = [...new Set(requests.map((r) => r.mode))];
-  const endpoints = await fanoutEndpoints(db, merchantId, modes);
+export interface PreparedBatch {
+  merchantId: string;
+  now: Date;
+  events: PreparedEvent[];
+}
+
+interface PreparedEvent {
+  request: EmitRequest;
+  key: string | undefined;
+  /** False for a key an earlier event of the same batch already uses: it answers like a replay. */
+  tryInsert: boolean;
+  row: {
+    id: string;
+    merchant_id: string;
+    mode: Mode;
+    type: string;
+    body: string;
+    idempotency_key: string | null;
+    request_hash: string | null;
+  };
+}
+
+export function prepareEmit({ merchantId, requests }: EmitBatch): PreparedBatch {
   const now = new Date();
   const createdAt = now.toISOString();
   const keysTaken = new Set<string>();
-  const events = requests.map((request) => {
+  const events = requests.map((request): PreparedEvent => {
     const key = request.idempotencyKey;
-    // A key repeated within the batch is inserted once: its later uses answer like replays.
-    const tryInsert = key === undefined || !keysTaken.has(key);
-    if (key !== undefined) keysTaken.add(key);
+    const tryInsert = key === undefined || !keysTaken.has(keyOf(request.mode, key));
+    if (key !== undefined) keysTaken.add(keyOf(request.mode, key));
     const id = newId("event", now.getTime());
-    const targets = endpoints.filter(
-      (ep) => ep.mode === request.mode && matchesEventType(ep.event_types, request.type),
-    );
     return {
-      tryInsert,
+      request,
       key,
+      tryInsert,
       row: {
         id,
+        merchant_id: merchantId,
         mode: request.mode,
         type: request.type,
         body: envelopeBody({ id, type: request.type, created_at: createdAt, data: request.data }),
         idempotency_key: key ?? null,
         request_hash: key === undefined ? null : requestHash(request),
       },
-      deliveries: targets.map((ep) => ({ id: newId("delivery", now.getTime()), endpoint: ep })),
     };
   });
-  const candidates = events.filter((e) => e.tryInsert);
+  return { merchantId, now, events };
+}
+
+/**
+ * Stores events and fans each out: one delivery per matching enabled endpoint of the same mode, and
+ * each delivery's first attempt as a runnable job. Events, deliveries and jobs of every batch given
+ * (any merchants) commit together in one transaction, so a crash leaves either nothing or events
+ * fully scheduled. An idempotency key already used by the merchant in that mode, earlier or by a
+ * previous request of the same batch, answers with the first event and creates nothing; so does a
+ * key another batch of the same write takes first. Answers one result list per batch, in order.
+ *
+ * Round trips: the fan-out endpoints (one per merchant, in parallel), then BEGIN, one statement
+ * for events and deliveries, the jobs, COMMIT; when no endpoint matches, the single statement stands
+ * alone. Replays add one lookup.
+ */
+export async function writeEmits(db: Db, boss: PgBoss, batches: PreparedBatch[]): Promise<EmitResult[][]> {
+  const endpointsOf = new Map(
+    await Promise.all(
+      [...new Set(batches.map((b) => b.merchantId))].map(async (merchantId) => {
+        const modes = [
+          ...new Set(
+            batches.flatMap((b) => (b.merchantId === merchantId ? b.events.map((e) => e.row.mode) : [])),
+          ),
+        ];
+        return [merchantId, await fanoutEndpoints(db, merchantId, modes)] as const;
+      }),
+    ),
+  );
+  // Across batches a key is tried by its first user only, as within one.
+  const keysTaken = new Set<string>();
+  const planned = batches.map((batch) =>
+    batch.events.map((e) => {
+      const owner = e.key === undefined ? undefined : `${batch.merchantId} ${keyOf(e.row.mode, e.key)}`;
+      const tryInsert = e.tryInsert && (owner === undefined || !keysTaken.has(owner));
+      if (owner !== undefined) keysTaken.add(owner);
+      const targets = endpointsOf
+        .get(batch.merchantId)!
+        .filter((ep) => ep.mode === e.row.mode && matchesEventType(ep.event_types, e.row.type));
+      return {
+        ...e,
+        tryInsert,
+        now: batch.now,
+        deliveries: targets.map((ep) => ({ id: newId("delivery", batch.now.getTime()), endpoint: ep })),
+      };
+    }),
+  );
+  // Rows in key order: two writes taking the same keys wait for each other instead of deadlocking.
+  const candidates = planned
+    .flat()
+    .filter((e) => e.tryInsert)
+    .sort((a, b) => compare(a.row.idempotency_key ?? "", b.row.idempotency_key ?? ""));
 
   const insertEvents = async (executor: Db) => {
     // One statement for every event and its deliveries: an event whose idempotency key is taken
     // inserts nothing, and neither do its deliveries.
+    const eventRows = candidates.map((e) => ({ ...e.row, created_at: e.now.toISOString() }));
     const deliveryRows = candidates.flatMap((e) =>
       e.deliveries.map((d) => ({
         id: d.id,
+        merchant_id: e.row.merchant_id,
         event_id: e.row.id,
         endpoint_id: d.endpoint.id,
         mode: e.row.mode,
         event_type: e.row.type,
+        created_at: e.now.toISOString(),
       })),
     );
     const { rows } = await sql<{ id: string }>`
       WITH new_events AS (
         INSERT INTO events (id, merchant_id, mode, type, body, idempotency_key, request_hash, created_at)
-        SELECT e.id, ${merchantId}, e.mode, e.type, e.body, e.idempotency_key, decode(e.request_hash, 'hex'), ${now}
-        FROM jsonb_to_recordset(${JSON.stringify(candidates.map((e) => e.row))}::jsonb)
-          AS e(id text, mode text, type text, body text, idempotency_key text, request_hash text)
-        ON CONFLICT (merchant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+        SELECT e.id, e.merchant_id, e.mode, e.type, e.body, e.idempotency_key, decode(e.request_hash, 'hex'), e.created_at
+        FROM jsonb_to_recordset(${JSON.stringify(eventRows)}::jsonb)
+          AS e(id text, merchant_id text, mode text, type text, body text, idempotency_key text, request_hash text,
+               created_at timestamptz)
+        ON CONFLICT (merchant_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
         RETURNING id
       ), new_deliveries AS (
         INSERT INTO deliveries (id, merchant_id, mode, event_id, endpoint_id, event_type, next_attempt_at, created_at)
-        SELECT d.id, ${merchantId}, d.mode, d.event_id, d.endpoint_id, d.event_type, ${now}, ${now}
+        SELECT d.id, d.merchant_id, d.mode, d.event_id, d.endpoint_id, d.event_type, d.created_at, d.created_at
         FROM jsonb_to_recordset(${JSON.stringify(deliveryRows)}::jsonb)
-          AS d(id text, event_id text, endpoint_id text, mode text, event_type text)
+          AS d(id text, merchant_id text, event_id text, endpoint_id text, mode text, event_type text,
+               created_at timestamptz)
         WHERE d.event_id IN (SELECT id FROM new_events)
       )
       SELECT id FROM new_events
@@ -120,7 +188,7 @@ export async function emitEvents(
         const ids = await insertEvents(trx);
         const jobs = candidates
           .filter((e) => ids.has(e.row.id))
-          .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", now)));
+          .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", e.now)));
         if (jobs.length > 0) await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
         return ids;
       })
@@ -129,21 +197,21 @@ export async function emitEvents(
   const owners = new Map<string, KeyOwner>();
   for (const e of candidates) {
     if (e.key !== undefined && inserted.has(e.row.id)) {
-      owners.set(e.key, {
+      owners.set(`${e.row.merchant_id} ${keyOf(e.row.mode, e.key)}`, {
         id: e.row.id,
         type: e.row.type,
-        created_at: createdAt,
+        created_at: e.now.toISOString(),
         deliveries: e.deliveries.length,
         requestHash: e.row.request_hash,
       });
     }
   }
-  const earlierKeys = candidates
-    .filter((e) => e.key !== undefined && !inserted.has(e.row.id))
-    .map((e) => e.key!);
-  if (earlierKeys.length > 0) {
-    for (const owner of await findByIdempotencyKeys(db, merchantId, earlierKeys)) {
-      owners.set(owner.idempotency_key!, {
+  const earlier = planned.flat().filter((e) => e.key !== undefined && !inserted.has(e.row.id));
+  if (earlier.length > 0) {
+    for (const owner of await findByIdempotencyKeys(db, earlier)) {
+      const at = `${owner.merchant_id} ${keyOf(owner.mode, owner.idempotency_key!)}`;
+      if (owners.has(at)) continue;
+      owners.set(at, {
         id: owner.id,
         type: owner.type,
         created_at: owner.created_at.toISOString(),
@@ -153,30 +221,34 @@ export async function emitEvents(
     }
   }
 
-  return events.map((e): EmitResult => {
-    if (inserted.has(e.row.id)) {
+  return planned.map((events) =>
+    events.map((e): EmitResult => {
+      if (inserted.has(e.row.id)) {
+        return {
+          id: e.row.id,
+          type: e.row.type,
+          created_at: e.now.toISOString(),
+          deliveries: e.deliveries.length,
+          replayed: false,
+          conflict: false,
+        };
+      }
+      const owner = owners.get(`${e.row.merchant_id} ${keyOf(e.row.mode, e.key!)}`);
+      // Only retention deletes events, and it would have to strike between the insert and this read.
+      if (!owner) throw new Error(`the event holding idempotency key ${JSON.stringify(e.key)} vanished`);
       return {
-        id: e.row.id,
-        type: e.row.type,
-        created_at: createdAt,
-        deliveries: e.deliveries.length,
-        replayed: false,
-        conflict: false,
+        id: owner.id,
+        type: owner.type,
+        created_at: owner.created_at,
+        deliveries: owner.deliveries,
+        replayed: true,
+        conflict: owner.requestHash !== e.row.request_hash,
       };
-    }
-    const owner = owners.get(e.key!);
-    // Only retention deletes events, and it would have to strike between the insert and this read.
-    if (!owner) throw new Error(`the event holding idempotency key ${JSON.stringify(e.key)} vanished`);
-    return {
-      id: owner.id,
-      type: owner.type,
-      created_at: owner.created_at,
-      deliveries: owner.deliveries,
-      replayed: true,
-      conflict: owner.requestHash !== e.row.request_hash,
-    };
-  });
+    }),
+  );
 }
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * What a repeated key is compared by: the mode, type and data the event would carry. The data's key
@@ -188,21 +260,29 @@ function requestHash(request: EmitRequest): string {
     .digest("hex");
 }
 
-function findByIdempotencyKeys(db: Db, merchantId: string, keys: string[]) {
-  return db
-    .selectFrom("events")
-    .select(["id", "type", "created_at", "idempotency_key", "request_hash"])
-    .select((eb) =>
-      eb
-        .selectFrom("deliveries")
-        .select(eb.fn.countAll<number>().as("n"))
-        .whereRef("deliveries.event_id", "=", "events.id")
-        .as("deliveries"),
-    )
-    .where("merchant_id", "=", merchantId)
-    .where("idempotency_key", "in", keys)
-    .execute()
-    .then((rows) => rows.map((row) => ({ ...row, deliveries: Number(row.deliveries) })));
+/** Keys are unique per merchant and mode: a test emit never sees, nor takes, a live emit's key. */
+const keyOf = (mode: Mode, key: string) => `${mode} ${key}`;
+
+function findByIdempotencyKeys(db: Db, events: { row: { merchant_id: string; mode: Mode }; key?: string }[]) {
+  return (
+    db
+      .selectFrom("events")
+      .select(["id", "merchant_id", "mode", "type", "created_at", "idempotency_key", "request_hash"])
+      .select((eb) =>
+        eb
+          .selectFrom("deliveries")
+          .select(eb.fn.countAll<number>().as("n"))
+          .whereRef("deliveries.event_id", "=", "events.id")
+          .as("deliveries"),
+      )
+      // Rows of another merchant or mode may come back (a key used there too); callers look owners
+      // up by merchant, mode and key, so such rows are never answered to anyone.
+      .where("merchant_id", "in", [...new Set(events.map((e) => e.row.merchant_id))])
+      .where("mode", "in", [...new Set(events.map((e) => e.row.mode))])
+      .where("idempotency_key", "in", [...new Set(events.map((e) => e.key!))])
+      .execute()
+      .then((rows) => rows.map((row) => ({ ...row, deliveries: Number(row.deliveries) })))
+  );
 }
 
 export interface EventFilter {
