@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,8 +15,8 @@ declare module "vitest" {
 export const templateDatabase = "herald_test_template";
 
 /**
- * One PostgreSQL for the whole run: DATABASE_URL when set, else a testcontainers container when a
- * Docker engine answers, else an embedded server. A template database gets the migrations and the
+ * One PostgreSQL for the whole run: DATABASE_URL when set, else an embedded server (the same
+ * PostgreSQL binaries, without needing Docker). A template database gets the migrations and the
  * pg-boss schema once; each test file then copies it, which takes milliseconds.
  */
 export default async function setup(project: TestProject) {
@@ -47,19 +46,6 @@ export default async function setup(project: TestProject) {
 
 async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
   if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => {} };
-  if (existsSync("/var/run/docker.sock") || process.env.DOCKER_HOST) {
-    try {
-      const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
-      const container = await new PostgreSqlContainer("postgres:18")
-        .withCommand(["postgres", "-c", "max_connections=500"])
-        .start();
-      return { url: container.getConnectionUri(), stop: async () => void (await container.stop()) };
-    } catch (error) {
-      console.warn(
-        `testcontainers could not start PostgreSQL (${(error as Error).message}); using embedded PostgreSQL`,
-      );
-    }
-  }
   const dir = await mkdtemp(join(tmpdir(), "herald-test-pg-"));
   // The server runs as the `postgres` user, which must be able to reach its folder.
   await chmod(dir, 0o711);
