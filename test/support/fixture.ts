@@ -105,6 +105,15 @@ export async function emitBatch(
   return answer.body.data.map((event: { id: string }) => event.id);
 }
 
+/** The pg-boss states of every job of `deliveryId`'s attempts, oldest first. */
+export async function attemptJobStates(herald: TestHerald, deliveryId: string): Promise<string[]> {
+  const { rows } = await sql<{ state: string }>`
+    SELECT state FROM pgboss.job
+    WHERE name = 'attempts' AND data->>'delivery_id' = ${deliveryId}
+    ORDER BY created_on`.execute(herald.database.db);
+  return rows.map((row) => row.state);
+}
+
 /**
  * Waits until no attempt of `deliveryId` is queued or running: every job the dispatcher was given
  * for it has been taken and finished. What a test then sees on the receiver is final, with no sleep
@@ -112,10 +121,7 @@ export async function emitBatch(
  */
 export function queueDrainedFor(herald: TestHerald, deliveryId: string, timeoutMs = 15_000) {
   return eventually(async () => {
-    const { rows } = await sql<{ open: number }>`
-      SELECT count(*)::int AS open FROM pgboss.job
-      WHERE name = 'attempts' AND data->>'delivery_id' = ${deliveryId}
-        AND state IN ('created', 'retry', 'active')`.execute(herald.database.db);
-    return rows[0]!.open === 0 ? true : undefined;
+    const states = await attemptJobStates(herald, deliveryId);
+    return states.some((state) => ["created", "retry", "active"].includes(state)) ? undefined : true;
   }, timeoutMs);
 }
