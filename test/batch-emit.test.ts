@@ -1,36 +1,21 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 describe("a batch emit stores many events in one transaction and answers per event", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_ENDPOINT_CONCURRENCY: "50" });
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald({ env: { HERALD_ENDPOINT_CONCURRENCY: "50" } });
 
   const batch = (merchant: string, events: unknown[]) =>
-    herald.api("POST", `/v1/merchants/${merchant}/events/batch`, { events });
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events/batch`, { events });
 
   async function emittedTotal(): Promise<number> {
+    const { herald } = scene;
     const text = await (await fetch(`${herald.url}/metrics`)).text();
     return Number(/^herald_events_emitted_total (\d+)$/m.exec(text)?.[1]);
   }
 
   async function counts(merchant: string) {
+    const { herald } = scene;
     const { rows } = await sql<{ events: number; deliveries: number; jobs: number }>`
       SELECT
         (SELECT count(*) FROM events WHERE merchant_id = ${merchant}) AS events,
@@ -42,6 +27,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
   }
 
   it("1 000 events: every one stored with its own data, answered in order, and delivered", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/bulk` });
     const before = await emittedTotal();
@@ -79,6 +65,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
   });
 
   it("a key repeated within the batch or used earlier answers the first event, or a 409 for that event alone", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/keys` });
     const earlier = await herald.api(
@@ -132,6 +119,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
   });
 
   it("sending a keyed batch again answers the same events and creates nothing", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/again` });
     const events = Array.from({ length: 50 }, (_, i) => ({
@@ -152,6 +140,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
   });
 
   it("a batch with a mode left out emits live, as the single emit does with the admin key", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const answer = await batch(merchant, [{ type: "a.b", data: {} }]);
     const stored = await herald.api("GET", `/v1/merchants/${merchant}/events/${answer.body.data[0].id}`);

@@ -1,36 +1,23 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 describe("an Idempotency-Key makes an emit happen once per merchant", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald();
 
   const emit = (merchant: string, key: string, body: unknown) =>
-    herald.api("POST", `/v1/merchants/${merchant}/events`, body, { headers: { "idempotency-key": key } });
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events`, body, {
+      headers: { "idempotency-key": key },
+    });
 
   async function emittedTotal(): Promise<number> {
+    const { herald } = scene;
     const text = await (await fetch(`${herald.url}/metrics`)).text();
     return Number(/^herald_events_emitted_total (\d+)$/m.exec(text)?.[1]);
   }
 
   async function stored(eventId: string) {
+    const { herald } = scene;
     const { rows } = await sql<{ events: number; deliveries: number; jobs: number }>`
       SELECT
         (SELECT count(*) FROM events WHERE id = ${eventId}) AS events,
@@ -43,6 +30,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   }
 
   it("20 concurrent emits with one key answer one id, store one event and deliver it once", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/a` });
     await createEndpoint(herald, merchant, { url: `${receiver.url}/b` });
@@ -80,6 +68,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a repeat answers the first event's response and creates nothing", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/c`, event_types: ["refund.*"] });
     const body = { type: "refund.created", mode: "test", data: { refund: "re_1", items: [1, 2] } };
@@ -99,6 +88,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("where the fields sit in the request does not matter, only what they say", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const first = await emit(merchant, "k", '{"type":"a.b","mode":"test","data":{"x":1,"y":2}}');
     const reordered = await emit(merchant, "k", '{"data":{"x":1,"y":2},"mode":"test","type":"a.b"}');
@@ -107,6 +97,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a mode left out means the mode it defaults to", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const first = await emit(merchant, "k", { type: "a.b", data: {} });
     const explicit = await emit(merchant, "k", { type: "a.b", mode: "live", data: {} });
@@ -115,6 +106,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("the same key with another type, mode or data answers 409 problem+json and creates nothing", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const body = { type: "payment.succeeded", mode: "test", data: { a: 1, b: 2 } };
     const first = await emit(merchant, "pay-9", body);
@@ -145,6 +137,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a test-mode key cannot replay a live event's key, nor learn its id", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const live = await emit(merchant, "shared", { type: "a.b", mode: "live", data: {} });
     const testKey = await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "test" });
@@ -162,6 +155,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("keys are per merchant: another merchant's same key is a new event", async () => {
+    const { herald } = scene;
     const one = await createMerchant(herald, "One");
     const two = await createMerchant(herald, "Two");
     const body = { type: "a.b", mode: "test", data: {} };
@@ -173,6 +167,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a key used more than 24 hours ago still answers the first event", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const body = { type: "a.b", mode: "test", data: { n: 1 } };
     const first = await emit(merchant, "yesterday", body);
@@ -189,6 +184,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("emits without a key are never deduplicated", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const body = { type: "a.b", mode: "test", data: {} };
     const [a, b] = await Promise.all([
