@@ -1,15 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
-
-// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is walked as plain JSON
-type Json = any;
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
+import { documentedOperations, type Json, openApiDocument } from "./support/openapi.ts";
 
 interface Operation {
   method: string;
@@ -21,21 +12,20 @@ interface Operation {
   bodySchema: Json | undefined;
 }
 
+/** The keyed `/v1/` operations, with what bad input is made from: parameters and body schema. */
 function operationsOf(doc: Json): Operation[] {
-  return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
-    Object.entries(item as Record<string, Json>)
-      .filter(([, operation]) => path.startsWith("/v1/") && (operation.security ?? []).length > 0)
-      .map(([method, operation]) => {
-        const schema = operation.requestBody?.content?.["application/json"]?.schema;
-        return {
-          method: method.toUpperCase(),
-          path,
-          parameters: operation.parameters ?? [],
-          body: schema?.anyOf?.find((s: Json) => s.type === "object") ?? schema,
-          bodySchema: schema,
-        };
-      }),
-  );
+  return documentedOperations(doc)
+    .filter(({ path, keyed }) => path.startsWith("/v1/") && keyed)
+    .map(({ method, path, operation }) => {
+      const schema = operation.requestBody?.content?.["application/json"]?.schema;
+      return {
+        method,
+        path,
+        parameters: operation.parameters ?? [],
+        body: schema?.anyOf?.find((s: Json) => s.type === "object") ?? schema,
+        bodySchema: schema,
+      };
+    });
 }
 
 /** Bodies the admin would get a 2xx for, so each mutation below is the only thing wrong. */
@@ -122,17 +112,15 @@ const malformedJson = ["{", '{"a":', "[1,", "nul", '"unterminated', '{"a":1}}', 
 const wrongShapes = [[], "a string", 123, null, true, [{}]];
 
 describe("bad input on every route: a 4xx problem, never a 500, and the server lives on", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald();
   let operations: Operation[];
   const ids: Record<string, string> = {};
   /** Every answer that broke the rule, so one run lists them all. */
   const broken: string[] = [];
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-    operations = operationsOf((await herald.api("GET", "/openapi.json", undefined, { key: null })).body);
+    const { herald, receiver } = scene;
+    operations = operationsOf(await openApiDocument(herald));
     ids.mid = await createMerchant(herald);
     ids.kid = (await herald.api("POST", `/v1/merchants/${ids.mid}/api-keys`, { mode: "test" })).body.id;
     ids.eid = (await createEndpoint(herald, ids.mid, { url: `${receiver.url}/bad-input` })).id;
@@ -153,10 +141,6 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
       })
     ).body.id;
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
   beforeEach(() => {
     broken.length = 0;
   });
@@ -166,6 +150,7 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
 
   /** Sends raw bytes, so malformed JSON and odd content types reach the server as they are. */
   async function send(method: string, url: string, body?: string, headers: Record<string, string> = {}) {
+    const { herald } = scene;
     const response = await fetch(`${herald.url}${url}`, {
       method,
       headers: { authorization: `Bearer ${herald.adminKey}`, ...headers },
@@ -326,6 +311,7 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
   });
 
   it("still answers /healthz and real requests afterwards", async () => {
+    const { herald } = scene;
     expect((await herald.api("GET", "/healthz", undefined, { key: null })).status).toBe(200);
     expect((await herald.api("GET", `/v1/merchants/${ids.mid}/endpoints/${ids.eid}`)).status).toBe(200);
   });
