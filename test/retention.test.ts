@@ -1,26 +1,26 @@
 import { newId } from "@herald/core";
 import { type DeliveryStatus, pruneExpired } from "@herald/db";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, startTestHerald, useHerald } from "./support/fixture.ts";
 
 const day = 86_400_000;
 
 describe("retention deletes only what is due", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
   let endpoint: { id: string };
 
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+    const { herald } = scene;
     merchant = await createMerchant(herald);
     endpoint = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/" });
   });
-  afterAll(() => herald.stop());
 
   const daysAgo = (n: number) => new Date(Date.now() - n * day);
 
   async function event(at: Date): Promise<string> {
+    const { herald } = scene;
     const id = newId("event", at.getTime());
     await herald.database.db
       .insertInto("events")
@@ -36,6 +36,7 @@ describe("retention deletes only what is due", () => {
     attempts: number,
     updatedAt = at,
   ): Promise<string> {
+    const { herald } = scene;
     const id = newId("delivery", at.getTime());
     const { db } = herald.database;
     await db
@@ -75,6 +76,7 @@ describe("retention deletes only what is due", () => {
   }
 
   async function operation(at: Date, deliveryIds: string[]): Promise<string> {
+    const { herald } = scene;
     const id = newId("operation", at.getTime());
     const { db } = herald.database;
     await db
@@ -98,6 +100,7 @@ describe("retention deletes only what is due", () => {
   }
 
   it("prunes settled, idle deliveries and their attempts, then events nothing refers to, in small batches", async () => {
+    const { herald } = scene;
     const old = daysAgo(40);
     // Due: five settled deliveries of five events, three attempts each; an event that matched nothing.
     const dueEvents: string[] = [];
@@ -168,6 +171,7 @@ describe("retention deletes only what is due", () => {
   });
 
   it("stops between statements once its signal is aborted", async () => {
+    const { herald } = scene;
     const e = await event(daysAgo(50));
     await delivery(e, daysAgo(50), "succeeded", 1);
     const stopped = new AbortController();

@@ -2,9 +2,17 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit, settledDelivery } from "./support/deliveries.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
-import { type Received, Receiver } from "./support/receiver.ts";
+import {
+  createEndpoint,
+  createMerchant,
+  emit,
+  type Received,
+  Receiver,
+  settledDelivery,
+  startTestHerald,
+  type TestHerald,
+  useHerald,
+} from "./support/fixture.ts";
 
 const data = { amount: 1030000, currency: "ZAR", customer: { email: "é@example.com" }, tags: ["a", "b"] };
 
@@ -26,22 +34,19 @@ function hexVerifies(
 }
 
 describe("standard scheme: verified by the standardwebhooks and svix libraries", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: "0.0001" },
+    receiver: (request, index) => ({
+      status: JSON.parse(request.body).data.fail && index === 0 ? 500 : 200,
+    }),
+  });
 
   beforeAll(async () => {
     // 10 hours become 3.6 s: enough for two attempts of one delivery to carry different timestamps.
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: "0.0001" });
-    receiver = await Receiver.start((request) => ({
-      status: JSON.parse(request.body).data.fail && receiver.received.length === 0 ? 500 : 200,
-    }));
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
   });
 
   it("every attempt verifies; webhook-id is the event id on each, webhook-timestamp the attempt's own time", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
       url: receiver.url,
@@ -71,6 +76,7 @@ describe("standard scheme: verified by the standardwebhooks and svix libraries",
   });
 
   it("during a rotation's grace period it carries one signature per valid secret, each verifying alone", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: receiver.url });
     const rotated = await herald.api(
