@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import { emitBatch, eventually, merchantWithEndpoint, useHerald } from "./support/fixture.ts";
+import { allSucceeded, emitBatch, eventually, merchantWithEndpoint, useHerald } from "./support/fixture.ts";
 
 describe("a dispatcher killed with SIGKILL mid-load loses nothing", () => {
   // The API alone in this process; the dispatcher runs as a process of its own. The receiver takes
@@ -39,14 +39,7 @@ describe("a dispatcher killed with SIGKILL mid-load loses nothing", () => {
 
     const second = await spawnDispatcher(herald);
     dispatchers.push(second);
-    const deliveries = await eventually(async () => {
-      const rows = await herald.database.db
-        .selectFrom("deliveries")
-        .select(["event_id", "status", "attempt_count"])
-        .where("event_id", "in", eventIds)
-        .execute();
-      return rows.length === 150 && rows.every((d) => d.status === "succeeded") ? rows : undefined;
-    }, 40_000);
+    const deliveries = await allSucceeded(herald, eventIds, 40_000);
 
     // Every event reached the receiver; some more than once (those taken but not recorded at the
     // kill: at most 3 endpoints × 10 in flight), always under the same webhook-id, so the receiver

@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
 import {
+  allSucceeded,
   attemptJobStates,
+  deliveriesOfEvents,
   emitBatch,
   eventually,
   merchantWithEndpoint,
@@ -29,14 +31,6 @@ describe("SIGTERM drains attempts in flight before the dispatcher exits", () => 
     return emitBatch(scene.herald, merchant, count);
   }
 
-  function deliveriesOf(eventIds: string[]) {
-    return scene.herald.database.db
-      .selectFrom("deliveries")
-      .select(["event_id", "status", "attempt_count"])
-      .where("event_id", "in", eventIds)
-      .execute();
-  }
-
   it("finishes and records the attempts in flight, takes no new ones, exits 0; nothing is sent twice", async () => {
     const receiver = await startReceiver({ delayMs: 1000 });
     const eventIds = await emitMany(`${receiver.url}/hook`, 30);
@@ -50,7 +44,7 @@ describe("SIGTERM drains attempts in flight before the dispatcher exits", () => 
     // Drained, not given up on: the dispatcher says nothing of unfinished attempts.
     expect(first.output()).not.toContain("drain time over");
     expect(receiver.webhookIds).toHaveLength(10);
-    const afterDrain = await deliveriesOf(eventIds);
+    const afterDrain = await deliveriesOfEvents(scene.herald, eventIds);
     const sent = new Set(receiver.webhookIds);
     for (const delivery of afterDrain) {
       expect(delivery).toMatchObject(
@@ -61,10 +55,7 @@ describe("SIGTERM drains attempts in flight before the dispatcher exits", () => 
     }
 
     const second = await start();
-    await eventually(async () => {
-      const rows = await deliveriesOf(eventIds);
-      return rows.every((d) => d.status === "succeeded") ? true : undefined;
-    }, 20_000);
+    await allSucceeded(scene.herald, eventIds, 20_000);
     expect(receiver.webhookIds).toHaveLength(30);
     expect(new Set(receiver.webhookIds)).toEqual(new Set(eventIds));
     second.child.kill("SIGTERM");
@@ -86,16 +77,10 @@ describe("SIGTERM drains attempts in flight before the dispatcher exits", () => 
     // attempt rather than waiting for its 30 s timeout, and says so.
     expect(stoppedInMs).toBeGreaterThanOrEqual(10_000);
     expect(first.output()).toMatch(/"attempts":1,.*drain time over; handing unfinished attempts back/);
-    expect(await deliveriesOf([eventId!])).toEqual([
-      { event_id: eventId, status: "pending", attempt_count: 0 },
-    ]);
+    const [delivery] = await deliveriesOfEvents(scene.herald, [eventId!]);
+    expect(delivery).toMatchObject({ event_id: eventId, status: "pending", attempt_count: 0 });
     // Handed back, not left to its lease: its job is runnable again, no longer held.
-    const { id: deliveryId } = await scene.herald.database.db
-      .selectFrom("deliveries")
-      .select("id")
-      .where("event_id", "=", eventId!)
-      .executeTakeFirstOrThrow();
-    const states = await attemptJobStates(scene.herald, deliveryId);
+    const states = await attemptJobStates(scene.herald, delivery!.id);
     expect(states.length).toBeGreaterThan(0);
     expect(states).not.toContain("active");
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import { emitBatch, eventually, merchantWithEndpoint, useHerald } from "./support/fixture.ts";
+import { allSucceeded, emitBatch, eventually, merchantWithEndpoint, useHerald } from "./support/fixture.ts";
 
 describe("several dispatcher processes share the work without sending a scheduled attempt twice", () => {
   // Each event fails twice, then succeeds.
@@ -31,14 +31,7 @@ describe("several dispatcher processes share the work without sending a schedule
     dispatchers.push(...(await Promise.all([spawnDispatcher(herald, env), spawnDispatcher(herald, env)])));
     const eventIds = await emitBatch(herald, merchant, 100);
 
-    const deliveries = await eventually(async () => {
-      const rows = await herald.database.db
-        .selectFrom("deliveries")
-        .select(["id", "status", "attempt_count"])
-        .where("event_id", "in", eventIds)
-        .execute();
-      return rows.length === 100 && rows.every((d) => d.status === "succeeded") ? rows : undefined;
-    }, 30_000);
+    const deliveries = await allSucceeded(herald, eventIds);
 
     expect(receiver.received).toHaveLength(300);
     expect(deliveries.every((d) => d.attempt_count === 3)).toBe(true);

@@ -1,6 +1,13 @@
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
+import {
+  createEndpoint,
+  createMerchant,
+  eventually,
+  metricSample,
+  storedRows,
+  useHerald,
+} from "./support/fixture.ts";
 
 describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   const scene = useHerald();
@@ -10,31 +17,12 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
       headers: { "idempotency-key": key },
     });
 
-  async function emittedTotal(): Promise<number> {
-    const { herald } = scene;
-    const text = await (await fetch(`${herald.url}/metrics`)).text();
-    return Number(/^herald_events_emitted_total (\d+)$/m.exec(text)?.[1]);
-  }
-
-  async function stored(eventId: string) {
-    const { herald } = scene;
-    const { rows } = await sql<{ events: number; deliveries: number; jobs: number }>`
-      SELECT
-        (SELECT count(*) FROM events WHERE id = ${eventId}) AS events,
-        (SELECT count(*) FROM deliveries WHERE event_id = ${eventId}) AS deliveries,
-        (SELECT count(*) FROM pgboss.job
-          WHERE name = 'attempts' AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE event_id = ${eventId})
-        ) AS jobs
-    `.execute(herald.database.db);
-    return rows[0];
-  }
-
   it("20 concurrent emits with one key answer one id, store one event and deliver it once", async () => {
     const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/a` });
     await createEndpoint(herald, merchant, { url: `${receiver.url}/b` });
-    const before = await emittedTotal();
+    const before = await metricSample(herald, "herald_events_emitted_total");
     const body = { type: "payment.succeeded", mode: "test", data: { amount: 2500 } };
 
     const answers = await Promise.all(Array.from({ length: 20 }, () => emit(merchant, "order-1", body)));
@@ -53,8 +41,8 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
       SELECT count(*) AS n FROM events WHERE merchant_id = ${merchant}
     `.execute(herald.database.db);
     expect(rows[0]!.n).toBe(1);
-    expect(await stored(first.body.id)).toEqual({ events: 1, deliveries: 2, jobs: 2 });
-    expect(await emittedTotal()).toBe(before + 1);
+    expect(await storedRows(herald, { event: first.body.id })).toEqual({ events: 1, deliveries: 2, jobs: 2 });
+    expect(await metricSample(herald, "herald_events_emitted_total")).toBe(before + 1);
 
     await receiver.waitFor(2);
     await eventually(async () => {
@@ -73,7 +61,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
     await createEndpoint(herald, merchant, { url: `${receiver.url}/c`, event_types: ["refund.*"] });
     const body = { type: "refund.created", mode: "test", data: { refund: "re_1", items: [1, 2] } };
     const first = await emit(merchant, "refund-re_1", body);
-    const before = await emittedTotal();
+    const before = await metricSample(herald, "herald_events_emitted_total");
 
     const repeat = await emit(merchant, "refund-re_1", body);
 
@@ -83,8 +71,8 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
     expect(repeat.headers.get("idempotent-replayed")).toBe("true");
     expect(repeat.body).toEqual(first.body);
     expect(repeat.body.deliveries).toBe(1);
-    expect(await stored(first.body.id)).toEqual({ events: 1, deliveries: 1, jobs: 1 });
-    expect(await emittedTotal()).toBe(before);
+    expect(await storedRows(herald, { event: first.body.id })).toEqual({ events: 1, deliveries: 1, jobs: 1 });
+    expect(await metricSample(herald, "herald_events_emitted_total")).toBe(before);
   });
 
   it("where the fields sit in the request does not matter, only what they say", async () => {

@@ -125,3 +125,44 @@ export function queueDrainedFor(herald: TestHerald, deliveryId: string, timeoutM
     return states.some((state) => ["created", "retry", "active"].includes(state)) ? undefined : true;
   }, timeoutMs);
 }
+
+/** One sample of the running Herald's /metrics (0 when the series is absent). */
+export async function metricSample(herald: TestHerald, series: string): Promise<number> {
+  const text = await (await fetch(`${herald.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/** How many events, deliveries and attempt jobs a merchant (or one event) has in the tables. */
+export async function storedRows(
+  herald: TestHerald,
+  of: { merchant: string } | { event: string },
+): Promise<{ events: number; deliveries: number; jobs: number }> {
+  const events = "merchant" in of ? sql`merchant_id = ${of.merchant}` : sql`id = ${of.event}`;
+  const deliveries = "merchant" in of ? sql`merchant_id = ${of.merchant}` : sql`event_id = ${of.event}`;
+  const { rows } = await sql<{ events: number; deliveries: number; jobs: number }>`
+    SELECT
+      (SELECT count(*) FROM events WHERE ${events}) AS events,
+      (SELECT count(*) FROM deliveries WHERE ${deliveries}) AS deliveries,
+      (SELECT count(*) FROM pgboss.job WHERE name = 'attempts'
+        AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE ${deliveries})) AS jobs
+  `.execute(herald.database.db);
+  return rows[0]!;
+}
+
+/** The deliveries of these events, as the table has them now. */
+export function deliveriesOfEvents(herald: TestHerald, eventIds: string[]) {
+  return herald.database.db
+    .selectFrom("deliveries")
+    .select(["id", "event_id", "status", "attempt_count"])
+    .where("event_id", "in", eventIds)
+    .execute();
+}
+
+/** Waits until every one of these events has exactly one delivery, and all have succeeded. */
+export function allSucceeded(herald: TestHerald, eventIds: string[], timeoutMs = 30_000) {
+  return eventually(async () => {
+    const rows = await deliveriesOfEvents(herald, eventIds);
+    return rows.length === eventIds.length && rows.every((d) => d.status === "succeeded") ? rows : undefined;
+  }, timeoutMs);
+}
