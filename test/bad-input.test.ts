@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
-import { documentedOperations, type Json, openApiDocument } from "./support/openapi.ts";
+import { acceptedBodies, documentedOperations, type Json, openApiDocument } from "./support/openapi.ts";
 
 interface Operation {
   method: string;
@@ -28,17 +28,8 @@ function operationsOf(doc: Json): Operation[] {
     });
 }
 
-/** Bodies the admin would get a 2xx for, so each mutation below is the only thing wrong. */
-const validBodies: Record<string, Json> = {
-  "POST /v1/merchants": { name: "Valid" },
-  "PATCH /v1/merchants/{mid}": { name: "Valid" },
-  "POST /v1/merchants/{mid}/api-keys": { mode: "test" },
-  "POST /v1/merchants/{mid}/endpoints": { url: "http://127.0.0.1:9/valid", mode: "test" },
-  "PATCH /v1/merchants/{mid}/endpoints/{eid}": { description: "valid" },
-  "POST /v1/merchants/{mid}/events": { type: "bad.input", mode: "test", data: {} },
-  "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "bad.input", mode: "test", data: {} }] },
-  "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
-};
+/** Each mutation below is then the only thing wrong with a request. */
+const validBodies = acceptedBodies("test");
 
 /** The JSON types a schema admits; empty when it does not say. */
 function typesOf(schema: Json): string[] {

@@ -1,22 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ApiAnswer, createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
-import { type DocumentedOperation, documentedOperations, openApiDocument } from "./support/openapi.ts";
+import {
+  acceptedBodies,
+  type DocumentedOperation,
+  documentedOperations,
+  openApiDocument,
+} from "./support/openapi.ts";
 
-/**
- * Bodies that would be accepted from merchant A's admin, for operations whose body has required
- * fields: a refusal is then about who asks, never about what was sent. Mode-bearing ones ask for
- * live-mode data, which A's test key may not write.
- */
-const validBodies: Record<string, unknown> = {
-  "POST /v1/merchants": { name: "Intruder" },
-  "PATCH /v1/merchants/{mid}": { name: "Renamed" },
-  "POST /v1/merchants/{mid}/api-keys": { mode: "live" },
-  "POST /v1/merchants/{mid}/endpoints": { url: "https://127.0.0.1:9/intruder", mode: "live" },
-  "PATCH /v1/merchants/{mid}/endpoints/{eid}": { description: "renamed" },
-  "POST /v1/merchants/{mid}/events": { type: "isolation.check", mode: "live", data: {} },
-  "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "isolation.check", mode: "live", data: {} }] },
-  "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
-};
+/** A refusal is then about who asks, never about what was sent; live mode, which A's test key may not write. */
+const validBodies = acceptedBodies("live");
 
 describe("tenant isolation: every keyed route refuses whoever is not entitled, and leaks nothing", () => {
   const scene = useHerald();

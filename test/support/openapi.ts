@@ -46,3 +46,22 @@ export async function openApiDocument(herald: TestHerald): Promise<Json> {
   if (answer.status !== 200) throw new Error(`/openapi.json: ${answer.status}`);
   return answer.body;
 }
+
+/**
+ * Bodies the admin would get a 2xx for, by `METHOD path`, for operations whose body has required
+ * fields: a test that changes one thing about a request (who asks, one field) then knows that is
+ * what a refusal is about. Mode-bearing ones are in `mode`.
+ */
+export function acceptedBodies(mode: "live" | "test"): Record<string, Json> {
+  const event = { type: "accepted.body", mode, data: {} };
+  return {
+    "POST /v1/merchants": { name: "Accepted" },
+    "PATCH /v1/merchants/{mid}": { name: "Renamed" },
+    "POST /v1/merchants/{mid}/api-keys": { mode },
+    "POST /v1/merchants/{mid}/endpoints": { url: "https://127.0.0.1:9/accepted", mode },
+    "PATCH /v1/merchants/{mid}/endpoints/{eid}": { description: "renamed" },
+    "POST /v1/merchants/{mid}/events": event,
+    "POST /v1/merchants/{mid}/events/batch": { events: [event] },
+    "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
+  };
+}
