@@ -5,21 +5,22 @@ import {
   createMerchant,
   deliveryOf,
   emit,
-  Receiver,
   settledDelivery,
   useHerald,
+  useReceivers,
 } from "./support/fixture.ts";
 
 describe("a 3xx is a failure, never followed, with its Location recorded", () => {
   // 1 hour becomes 3.6 s, so the retry is far off while the first attempt is inspected.
   const scene = useHerald({ env: { HERALD_RETRY_TIME_SCALE: "0.001" } });
+  const startReceiver = useReceivers();
 
   it.each([301, 302, 307, 308])(
     "%i: error redirect, Location kept, target never contacted",
     async (status) => {
       const { herald } = scene;
-      const target = await Receiver.start();
-      const redirecting = await Receiver.start(() => ({
+      const target = await startReceiver();
+      const redirecting = await startReceiver(() => ({
         status,
         headers: { location: `${target.url}/moved` },
       }));
@@ -43,33 +44,33 @@ describe("a 3xx is a failure, never followed, with its Location recorded", () =>
       // The attempt is recorded, so a followed redirect would already have reached the target.
       expect(redirecting.received.map((r) => r.path)).toEqual(["/hook"]);
       expect(target.received).toHaveLength(0);
-      await Promise.all([target.close(), redirecting.close()]);
     },
   );
 });
 
 describe("success is any 2xx by default", () => {
   const scene = useHerald({ env: { HERALD_RETRY_TIME_SCALE: "0.0001" } });
+  const startReceiver = useReceivers();
 
   it.each([201, 202, 204])("%i succeeds at the first attempt", async (status) => {
     const { herald } = scene;
-    const receiver = await Receiver.start(() => ({ status }));
+    const receiver = await startReceiver({ status });
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: receiver.url });
     const found = await settledDelivery(herald, await emit(herald, merchant));
     expect(found.delivery.status).toBe("succeeded");
     expect(found.attempts.map((a) => [a.response_status, a.error])).toEqual([[status, null]]);
-    await receiver.close();
   });
 });
 
 describe("HERALD_SUCCESS_STATUS=200: only 200 counts, as BizFlex states", () => {
   const scene = useHerald({ env: { HERALD_RETRY_TIME_SCALE: "0.0001", HERALD_SUCCESS_STATUS: "200" } });
+  const startReceiver = useReceivers();
 
   it("201 and 204 are failures retried on schedule; the 200 that follows succeeds", async () => {
     const { herald } = scene;
     const statuses = [201, 204, 200];
-    const receiver = await Receiver.start((_request, index) => ({ status: statuses[index] ?? 500 }));
+    const receiver = await startReceiver((_request, index) => ({ status: statuses[index] ?? 500 }));
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: "test" });
     const found = await settledDelivery(herald, await emit(herald, merchant));
@@ -80,6 +81,5 @@ describe("HERALD_SUCCESS_STATUS=200: only 200 counts, as BizFlex states", () => 
       [200, null],
     ]);
     expect(receiver.received).toHaveLength(3);
-    await receiver.close();
   });
 });

@@ -5,8 +5,7 @@ import {
   createEndpoint,
   createMerchant,
   eventually,
-  Receiver,
-  startTestHerald,
+  merchantWithEndpoint,
   useHerald,
 } from "./support/fixture.ts";
 
@@ -195,23 +194,17 @@ describe("delivery statistics per endpoint and per merchant", () => {
 });
 
 describe("statistics follow real deliveries", () => {
+  const scene = useHerald();
+
   it("counts an attempt made to a real receiver", async () => {
-    const herald = await startTestHerald();
-    const receiver = await Receiver.start();
-    try {
-      const merchant = await createMerchant(herald);
-      const endpoint = await createEndpoint(herald, merchant, { url: receiver.url });
-      await herald.api("POST", `/v1/merchants/${merchant}/events`, { type: "a.b", mode: "test", data: {} });
-      const stats = await eventually(async () => {
-        const body = (await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${endpoint.id}/stats`))
-          .body;
-        return body.deliveries.succeeded === 1 ? body : undefined;
-      });
-      expect(stats.attempts).toMatchObject({ total: 1, succeeded: 1, failed: 0, success_rate: 1 });
-      expect(stats.attempts.latency_p50_ms).toBe(stats.attempts.latency_p95_ms);
-    } finally {
-      await herald.stop();
-      await receiver.close();
-    }
+    const { herald, receiver } = scene;
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, { url: receiver.url });
+    await herald.api("POST", `/v1/merchants/${merchant}/events`, { type: "a.b", mode: "test", data: {} });
+    const stats = await eventually(async () => {
+      const body = (await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${endpoint.id}/stats`)).body;
+      return body.deliveries.succeeded === 1 ? body : undefined;
+    });
+    expect(stats.attempts).toMatchObject({ total: 1, succeeded: 1, failed: 0, success_rate: 1 });
+    expect(stats.attempts.latency_p50_ms).toBe(stats.attempts.latency_p95_ms);
   });
 });
