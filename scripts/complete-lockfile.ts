@@ -18,9 +18,6 @@ interface Platform {
   libc?: string[];
 }
 
-const file = new URL("../package-lock.json", import.meta.url);
-const lock = JSON.parse(readFileSync(file, "utf8"));
-
 const osNames: Record<string, string> = {
   android: "android",
   darwin: "darwin",
@@ -80,24 +77,37 @@ function platformFromRegistry(name: string, version: string): Platform | undefin
   }
 }
 
-const offline = process.argv.includes("--offline");
-let added = 0;
-let completed = 0;
-for (const meta of Object.values<Record<string, unknown>>({ ...lock.packages })) {
-  const optional = (meta.optionalDependencies ?? {}) as Record<string, string>;
-  for (const [name, range] of Object.entries(optional)) {
-    const key = `node_modules/${name}`;
-    const existing = lock.packages[key] as Record<string, unknown> | undefined;
-    // Entries npm wrote itself (with `integrity`) already say their platform.
-    if (existing && (existing.integrity || existing.os || existing.cpu)) continue;
-    const version = (existing?.version as string | undefined) ?? range;
-    const platform = (!offline && platformFromRegistry(name, version)) || platformFromName(name);
-    lock.packages[key] = { version, dev: meta.dev, optional: true, ...platform };
-    if (existing) completed++;
-    else added++;
+/** Records every missing optional package of `lock`, and gives each record its platform. */
+export function completeLockfile(
+  // biome-ignore lint/suspicious/noExplicitAny: package-lock.json read as plain JSON
+  lock: { packages: Record<string, any> },
+  options: { offline?: boolean } = {},
+): { added: number; completed: number } {
+  let added = 0;
+  let completed = 0;
+  for (const meta of Object.values<Record<string, unknown>>({ ...lock.packages })) {
+    const optional = (meta.optionalDependencies ?? {}) as Record<string, string>;
+    for (const [name, range] of Object.entries(optional)) {
+      const key = `node_modules/${name}`;
+      const existing = lock.packages[key] as Record<string, unknown> | undefined;
+      // Entries npm wrote itself (with `integrity`) already say their platform.
+      if (existing && (existing.integrity || existing.os || existing.cpu)) continue;
+      const version = (existing?.version as string | undefined) ?? range;
+      const platform = (!options.offline && platformFromRegistry(name, version)) || platformFromName(name);
+      lock.packages[key] = { version, dev: meta.dev, optional: true, ...platform };
+      if (existing) completed++;
+      else added++;
+    }
   }
+  return { added, completed };
 }
-writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
-console.log(
-  `complete-lockfile: recorded ${added} optional platform package(s), gave ${completed} their platform`,
-);
+
+if (import.meta.main) {
+  const file = new URL("../package-lock.json", import.meta.url);
+  const lock = JSON.parse(readFileSync(file, "utf8"));
+  const { added, completed } = completeLockfile(lock, { offline: process.argv.includes("--offline") });
+  writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
+  console.log(
+    `complete-lockfile: recorded ${added} optional platform package(s), gave ${completed} their platform`,
+  );
+}
