@@ -1,16 +1,13 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   createEndpoint,
   createMerchant,
   emit,
   type Received,
-  Receiver,
   settledDelivery,
-  startTestHerald,
-  type TestHerald,
   useHerald,
 } from "./support/fixture.ts";
 
@@ -109,23 +106,14 @@ describe("hex schemes: a plain HMAC of the raw body, in the deployment's header"
     ["x-startbutton-signature", { HERALD_SIGNATURE_HEADER: "X-Startbutton-Signature" }],
   ] as const) {
     describe(`header ${header}`, () => {
-      let herald: TestHerald;
-      let receiver: Receiver;
-
-      beforeAll(async () => {
-        herald = await startTestHerald(env);
-        receiver = await Receiver.start();
-      });
-      afterAll(async () => {
-        await herald.stop();
-        await receiver.close();
-      });
+      const scene = useHerald({ env });
 
       for (const [scheme, algorithm] of [
         ["hmac-sha256-hex", "sha256"],
         ["hmac-sha512-hex", "sha512"],
       ] as const) {
         it(`${scheme} verifies with crypto.createHmac('${algorithm}', secret)`, async () => {
+          const { herald, receiver } = scene;
           const merchant = await createMerchant(herald);
           const endpoint = await createEndpoint(herald, merchant, {
             url: receiver.url,
