@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createMerchant, startTestHerald, useHerald } from "./support/fixture.ts";
+import { createMerchant, useHerald } from "./support/fixture.ts";
 
 /** A single-emit body of exactly `bytes` bytes. */
 function bodyOfSize(bytes: number): string {
@@ -212,22 +212,17 @@ describe("emit refuses what it cannot store or deliver as sent, with a problem+j
 });
 
 describe("HERALD_MAX_PAYLOAD_BYTES sets the emit body limit", () => {
+  const scene = useHerald({ dispatcher: false, env: { HERALD_MAX_PAYLOAD_BYTES: "2048" } });
+
   it("a deployment's own limit applies to single emits and to each event of a batch", async () => {
-    const herald = await startTestHerald({
-      HERALD_TEST_NO_DISPATCHER: "1",
-      HERALD_MAX_PAYLOAD_BYTES: "2048",
+    const { herald } = scene;
+    const merchant = await createMerchant(herald);
+    const emit = (body: string) => herald.api("POST", `/v1/merchants/${merchant}/events`, body);
+    expect((await emit(bodyOfSize(2048))).status).toBe(202);
+    expectProblem(await emit(bodyOfSize(2049)), 413, "payload_too_large");
+    const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
+      events: [{ type: "a.b", data: { pad: "x".repeat(2100) } }],
     });
-    try {
-      const merchant = await createMerchant(herald);
-      const emit = (body: string) => herald.api("POST", `/v1/merchants/${merchant}/events`, body);
-      expect((await emit(bodyOfSize(2048))).status).toBe(202);
-      expectProblem(await emit(bodyOfSize(2049)), 413, "payload_too_large");
-      const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
-        events: [{ type: "a.b", data: { pad: "x".repeat(2100) } }],
-      });
-      expectProblem(batch, 413, "payload_too_large");
-    } finally {
-      await herald.stop();
-    }
+    expectProblem(batch, 413, "payload_too_large");
   });
 });

@@ -2,7 +2,7 @@ import { newId } from "@herald/core";
 import { type DeliveryStatus, pruneExpired } from "@herald/db";
 import { sql } from "kysely";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, useHerald } from "./support/fixture.ts";
+import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
 const day = 86_400_000;
 
@@ -186,15 +186,12 @@ describe("retention deletes only what is due", () => {
 });
 
 describe("the retention schedule", () => {
+  const scene = useHerald();
+
   it("is registered hourly by a dispatcher process", async () => {
-    const herald = await startTestHerald();
-    try {
-      const { rows } = await sql<{ name: string; cron: string }>`
-        SELECT name, cron FROM pgboss.schedule WHERE name = 'retention'
-      `.execute(herald.database.db);
-      expect(rows).toEqual([{ name: "retention", cron: "7 * * * *" }]);
-    } finally {
-      await herald.stop();
-    }
+    const { rows } = await sql<{ name: string; cron: string }>`
+      SELECT name, cron FROM pgboss.schedule WHERE name = 'retention'
+    `.execute(scene.herald.database.db);
+    expect(rows).toEqual([{ name: "retention", cron: "7 * * * *" }]);
   });
 });
