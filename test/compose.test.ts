@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { serveMetrics } from "../apps/herald/src/metrics-server.ts";
-import { startTestHerald, type TestHerald } from "./support/herald.ts";
+import { useHerald } from "./support/fixture.ts";
 
 const root = new URL("../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -106,7 +106,7 @@ describe("docker-compose.yml", () => {
   });
 
   describe("healthchecks, run as the container would run them", () => {
-    let api: TestHerald;
+    const scene = useHerald({ dispatcher: false });
     let metrics: { url: string; close(): Promise<void> };
     const refused = async () => {
       const server = createServer().listen(0, "127.0.0.1");
@@ -117,11 +117,9 @@ describe("docker-compose.yml", () => {
     };
 
     beforeAll(async () => {
-      api = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
       metrics = await serveMetrics("127.0.0.1", 0);
     });
     afterAll(async () => {
-      await api?.stop();
       await metrics?.close();
     });
 
@@ -135,7 +133,7 @@ describe("docker-compose.yml", () => {
 
     it("passes for a ready API and fails when nothing answers", async () => {
       const test = services.api!.healthcheck!.test;
-      expect(await runHealthcheck(test, { PORT: new URL(api.url).port })).toBe(0);
+      expect(await runHealthcheck(test, { PORT: new URL(scene.herald.url).port })).toBe(0);
       expect(await runHealthcheck(test, { PORT: await refused() })).not.toBe(0);
     });
 
