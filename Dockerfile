@@ -9,7 +9,9 @@ COPY apps/herald/package.json apps/herald/
 COPY packages/config/package.json packages/config/
 COPY packages/core/package.json packages/core/
 COPY packages/db/package.json packages/db/
-RUN npm ci --omit=dev --no-audit --no-fund
+# Without development dependencies: no embedded PostgreSQL, Biome or Vitest; the processes run
+# against DATABASE_URL. No install script runs (allowScripts approves none of what remains).
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY apps apps
 COPY packages packages
 COPY migrations migrations

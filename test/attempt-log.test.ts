@@ -1,36 +1,20 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { newId } from "@herald/core";
 import { endpointAttempts } from "@herald/db";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald, useReceivers } from "./support/fixture.ts";
 
 describe("the attempt log shows what was sent and what came back", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start((request) =>
+  const scene = useHerald({
+    receiver: (request) =>
       request.path.startsWith("/big")
         ? { status: 201, headers: { "x-receipt": "r-42" }, body: "a".repeat(100_000) }
         : { status: 200, body: "ok" },
-    );
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const startReceiver = useReceivers();
 
   async function deliver(merchant: string, endpointId: string, data: unknown = {}) {
+    const { herald } = scene;
     const emitted = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
       type: "payment.succeeded",
       mode: "test",
@@ -48,6 +32,7 @@ describe("the attempt log shows what was sent and what came back", () => {
   }
 
   it("request URL, headers with signature values and no secret, the exact body bytes, trigger and timing", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
       url: `${receiver.url}/big/hooks?src=herald`,
@@ -84,6 +69,7 @@ describe("the attempt log shows what was sent and what came back", () => {
   });
 
   it("the response status, headers, and body capped at 64 KiB", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: `${receiver.url}/big` });
     const [attempt] = (await deliver(merchant, endpoint.id)).attempts;
@@ -93,6 +79,7 @@ describe("the attempt log shows what was sent and what came back", () => {
   });
 
   it("a hex-signed endpoint shows its signature header, not its secret", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
       url: `${receiver.url}/hex`,
@@ -105,19 +92,14 @@ describe("the attempt log shows what was sent and what came back", () => {
   });
 
   it("how long the receiver took, and the error class when none answered", async () => {
-    const slow = createServer((_req, res) => setTimeout(() => res.end("late"), 300));
-    await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
-    try {
-      const merchant = await createMerchant(herald);
-      const port = (slow.address() as AddressInfo).port;
-      const endpoint = await createEndpoint(herald, merchant, { url: `http://127.0.0.1:${port}/` });
-      const [attempt] = (await deliver(merchant, endpoint.id)).attempts;
-      expect(attempt.response_body).toBe("late");
-      expect(attempt.duration_ms).toBeGreaterThanOrEqual(295);
-      expect(attempt.duration_ms).toBeLessThan(2000);
-    } finally {
-      slow.close();
-    }
+    const { herald } = scene;
+    const slow = await startReceiver({ delayMs: 300, body: "late" });
+    const slowMerchant = await createMerchant(herald);
+    const endpoint = await createEndpoint(herald, slowMerchant, { url: `${slow.url}/` });
+    const [timed] = (await deliver(slowMerchant, endpoint.id)).attempts;
+    expect(timed.response_body).toBe("late");
+    // A lower bound only: a busy machine makes any attempt slower, never faster.
+    expect(timed.duration_ms).toBeGreaterThanOrEqual(295);
 
     const merchant = await createMerchant(herald);
     // Nothing listens on the discard port.
@@ -136,15 +118,11 @@ describe("the attempt log shows what was sent and what came back", () => {
 });
 
 describe("an endpoint's attempts, newest first", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-  });
-  afterAll(() => herald.stop());
+  const scene = useHerald({ dispatcher: false });
 
   /** Stores `count` attempts of one delivery on `endpointId`, with sortable ids made in SQL. */
   async function bulkAttempts(merchant: string, endpointId: string, tag: string, count: number) {
+    const { herald } = scene;
     const { db } = herald.database;
     const eventId = newId("event");
     await db
@@ -185,6 +163,7 @@ describe("an endpoint's attempts, newest first", () => {
   }
 
   it("pages newest first with a cursor, each with its delivery and event, without the body", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/" });
     const { eventId, deliveryId } = await bulkAttempts(merchant, endpoint.id, "0", 5);
@@ -218,6 +197,7 @@ describe("an endpoint's attempts, newest first", () => {
   });
 
   it("the last 50 of one endpoint walk the attempts_endpoint index, however many attempts there are", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const quiet = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/quiet" });
     const busy = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/busy" });
@@ -233,19 +213,11 @@ describe("an endpoint's attempts, newest first", () => {
       /Index Scan Backward using attempts_endpoint/,
     );
 
-    const path = `/v1/merchants/${merchant}/endpoints/${quiet.id}/attempts?limit=50`;
-    const timings: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      const started = performance.now();
-      const answer = await herald.api("GET", path);
-      timings.push(performance.now() - started);
-      expect(answer.body.data).toHaveLength(50);
-    }
-    timings.sort((a, b) => a - b);
-    // Generous on a shared machine; the index walk itself is a fraction of a millisecond.
-    expect(timings[15]).toBeLessThan(100);
-    console.log(
-      `endpoint attempts, 50 of 125k rows, over HTTP: median ${timings[15]!.toFixed(1)} ms, max ${timings[29]!.toFixed(1)} ms`,
+    // The route runs that query: it answers the quiet endpoint's newest 50.
+    const answer = await herald.api(
+      "GET",
+      `/v1/merchants/${merchant}/endpoints/${quiet.id}/attempts?limit=50`,
     );
+    expect(answer.body.data).toHaveLength(50);
   }, 120_000);
 });

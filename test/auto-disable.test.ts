@@ -1,34 +1,35 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deliveryOf, emit, scheduledOffsets, settledDelivery, warmUp } from "./support/deliveries.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
-  createEndpoint,
-  createMerchant,
+  deliveryOf,
+  emit,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  merchantWithEndpoint,
+  queueDrainedFor,
+  scheduledOffsets,
+  settledDelivery,
+  useHerald,
+  useReceivers,
+  warmUp,
+} from "./support/fixture.ts";
 
 // 1 hour becomes 360 ms: HERALD_DISABLE_AFTER_HOURS=1.5 disables an endpoint after 540 ms of failures.
 const scale = 0.0001;
 const reason = "every attempt failed for 1.5 hours";
 
 describe("an endpoint that has done nothing but fail for HERALD_DISABLE_AFTER_HOURS is disabled", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({
-      HERALD_RETRY_TIME_SCALE: String(scale),
-      HERALD_DISABLE_AFTER_HOURS: "1.5",
-    });
-    await warmUp(herald);
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: String(scale), HERALD_DISABLE_AFTER_HOURS: "1.5" },
   });
-  afterAll(() => herald.stop());
+  const startReceiver = useReceivers();
+  beforeAll(() => warmUp(scene.herald));
 
   it("disables it with a reason at the first failure past the window, and its delivery ends failed", async () => {
-    const receiver = await Receiver.start(() => ({ status: 500 }));
-    const merchant = await createMerchant(herald);
-    const endpoint = await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: "live" });
+    const { herald } = scene;
+    const receiver = await startReceiver({ status: 500 });
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, {
+      url: receiver.url,
+      retry_policy: "live",
+    });
     const eventId = await emit(herald, merchant);
 
     const found = await settledDelivery(herald, eventId);
@@ -43,7 +44,7 @@ describe("an endpoint that has done nothing but fail for HERALD_DISABLE_AFTER_HO
     const shown = await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${endpoint.id}`);
     expect(shown.body).toMatchObject({ enabled: false, disabled_reason: reason });
 
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await queueDrainedFor(herald, found.delivery.id);
     expect(receiver.received).toHaveLength(7);
     const later = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
       type: "x.y",
@@ -51,23 +52,30 @@ describe("an endpoint that has done nothing but fail for HERALD_DISABLE_AFTER_HO
       data: {},
     });
     expect(later.body.deliveries).toBe(0);
-    await receiver.close();
   });
 
   it("any success restarts the window: kept enabled while successes keep coming, disabled once they stop", async () => {
+    const { herald } = scene;
     let healthy = true;
-    const receiver = await Receiver.start((request) => ({
+    const receiver = await startReceiver((request) => ({
       status: healthy && JSON.parse(request.body).type === "ping.ok" ? 200 : 500,
     }));
-    const merchant = await createMerchant(herald);
-    const endpoint = await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: "test" });
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, {
+      url: receiver.url,
+      retry_policy: "test",
+    });
     const failing = await emit(herald, merchant, { type: "payment.failed" });
 
-    // 2 s of hourly (360 ms) failures, almost four windows' worth, with a success every 150 ms.
-    const until = Date.now() + 2000;
-    while (Date.now() < until) {
+    // Hourly (360 ms) failures for over four windows' worth, with a success after each: the next
+    // ping is emitted as soon as the last one arrived, paced by deliveries rather than a clock.
+    while ((await deliveryOf(herald, failing)).attempts.length < 5) {
+      const pings = receiver.received.filter((request) => request.body.includes('"ping.ok"')).length;
       await emit(herald, merchant, { type: "ping.ok" });
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await eventually(async () =>
+        receiver.received.filter((request) => request.body.includes('"ping.ok"')).length > pings
+          ? true
+          : undefined,
+      );
     }
     const enabled = await herald.database.db
       .selectFrom("endpoints")
@@ -88,6 +96,5 @@ describe("an endpoint that has done nothing but fail for HERALD_DISABLE_AFTER_HO
     }, 5000);
     expect(disabled.disabled_reason).toBe(reason);
     expect((await deliveryOf(herald, failing)).delivery.status).toBe("failed");
-    await receiver.close();
   });
 });

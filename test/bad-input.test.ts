@@ -1,15 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
-
-// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is walked as plain JSON
-type Json = any;
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
+import { acceptedBodies, documentedOperations, type Json, openApiDocument } from "./support/openapi.ts";
 
 interface Operation {
   method: string;
@@ -21,36 +12,24 @@ interface Operation {
   bodySchema: Json | undefined;
 }
 
+/** The keyed `/v1/` operations, with what bad input is made from: parameters and body schema. */
 function operationsOf(doc: Json): Operation[] {
-  return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
-    Object.entries(item as Record<string, Json>)
-      .filter(([, operation]) => path.startsWith("/v1/") && (operation.security ?? []).length > 0)
-      .map(([method, operation]) => {
-        const schema = operation.requestBody?.content?.["application/json"]?.schema;
-        return {
-          method: method.toUpperCase(),
-          path,
-          parameters: operation.parameters ?? [],
-          body: schema?.anyOf?.find((s: Json) => s.type === "object") ?? schema,
-          bodySchema: schema,
-        };
-      }),
-  );
+  return documentedOperations(doc)
+    .filter(({ path, keyed }) => path.startsWith("/v1/") && keyed)
+    .map(({ method, path, operation }) => {
+      const schema = operation.requestBody?.content?.["application/json"]?.schema;
+      return {
+        method,
+        path,
+        parameters: operation.parameters ?? [],
+        body: schema?.anyOf?.find((s: Json) => s.type === "object") ?? schema,
+        bodySchema: schema,
+      };
+    });
 }
 
-/** Bodies the admin would get a 2xx for, so each mutation below is the only thing wrong. */
-const validBodies: Record<string, Json> = {
-  "POST /v1/merchants": { name: "Valid" },
-  "PATCH /v1/merchants/{mid}": { name: "Valid" },
-  "POST /v1/merchants/{mid}/api-keys": { mode: "test" },
-  "POST /v1/merchants/{mid}/endpoints": { url: "http://127.0.0.1:9/valid", mode: "test" },
-  "PATCH /v1/merchants/{mid}/endpoints/{eid}": { description: "valid" },
-  "POST /v1/merchants/{mid}/events": { type: "bad.input", mode: "test", data: {} },
-  "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "bad.input", mode: "test", data: {} }] },
-  "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
-  "POST /v1/profiles": { name: "valid" },
-  "PATCH /v1/profiles/{name}": { description: "valid" },
-};
+/** Each mutation below is then the only thing wrong with a request. */
+const validBodies = acceptedBodies("test");
 
 /** The JSON types a schema admits; empty when it does not say. */
 function typesOf(schema: Json): string[] {
@@ -124,17 +103,15 @@ const malformedJson = ["{", '{"a":', "[1,", "nul", '"unterminated', '{"a":1}}', 
 const wrongShapes = [[], "a string", 123, null, true, [{}]];
 
 describe("bad input on every route: a 4xx problem, never a 500, and the server lives on", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald();
   let operations: Operation[];
   const ids: Record<string, string> = {};
   /** Every answer that broke the rule, so one run lists them all. */
   const broken: string[] = [];
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-    operations = operationsOf((await herald.api("GET", "/openapi.json", undefined, { key: null })).body);
+    const { herald, receiver } = scene;
+    operations = operationsOf(await openApiDocument(herald));
     ids.mid = await createMerchant(herald);
     ids.name = (await herald.api("POST", "/v1/profiles", { name: "bad-input" })).body.name;
     ids.kid = (await herald.api("POST", `/v1/merchants/${ids.mid}/api-keys`, { mode: "test" })).body.id;
@@ -156,10 +133,6 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
       })
     ).body.id;
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
   beforeEach(() => {
     broken.length = 0;
   });
@@ -169,6 +142,7 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
 
   /** Sends raw bytes, so malformed JSON and odd content types reach the server as they are. */
   async function send(method: string, url: string, body?: string, headers: Record<string, string> = {}) {
+    const { herald } = scene;
     const response = await fetch(`${herald.url}${url}`, {
       method,
       headers: { authorization: `Bearer ${herald.adminKey}`, ...headers },
@@ -329,6 +303,7 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
   });
 
   it("still answers /healthz and real requests afterwards", async () => {
+    const { herald } = scene;
     expect((await herald.api("GET", "/healthz", undefined, { key: null })).status).toBe(200);
     expect((await herald.api("GET", `/v1/merchants/${ids.mid}/endpoints/${ids.eid}`)).status).toBe(200);
   });

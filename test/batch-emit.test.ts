@@ -1,50 +1,25 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createEndpoint,
   createMerchant,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  metricSample,
+  storedRows,
+  useHerald,
+} from "./support/fixture.ts";
 
 describe("a batch emit stores many events in one transaction and answers per event", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_ENDPOINT_CONCURRENCY: "50" });
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald({ env: { HERALD_ENDPOINT_CONCURRENCY: "50" } });
 
   const batch = (merchant: string, events: unknown[]) =>
-    herald.api("POST", `/v1/merchants/${merchant}/events/batch`, { events });
-
-  async function emittedTotal(): Promise<number> {
-    const text = await (await fetch(`${herald.url}/metrics`)).text();
-    return Number(/^herald_events_emitted_total (\d+)$/m.exec(text)?.[1]);
-  }
-
-  async function counts(merchant: string) {
-    const { rows } = await sql<{ events: number; deliveries: number; jobs: number }>`
-      SELECT
-        (SELECT count(*) FROM events WHERE merchant_id = ${merchant}) AS events,
-        (SELECT count(*) FROM deliveries WHERE merchant_id = ${merchant}) AS deliveries,
-        (SELECT count(*) FROM pgboss.job WHERE name = 'attempts'
-          AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE merchant_id = ${merchant})) AS jobs
-    `.execute(herald.database.db);
-    return rows[0];
-  }
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events/batch`, { events });
 
   it("1 000 events: every one stored with its own data, answered in order, and delivered", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/bulk` });
-    const before = await emittedTotal();
+    const before = await metricSample(herald, "herald_events_emitted_total");
     const events = Array.from({ length: 1000 }, (_, i) => ({
       type: i % 2 === 0 ? "order.created" : "customer.created",
       mode: "test",
@@ -65,8 +40,8 @@ describe("a batch emit stores many events in one transaction and answers per eve
     `.execute(herald.database.db);
     const indexById = new Map(rows.map((r) => [r.id, JSON.parse(r.body).data.i as number]));
     expect(results.map((r) => indexById.get(r.id))).toEqual(events.map((_, i) => i));
-    expect(await counts(merchant)).toEqual({ events: 1000, deliveries: 1000, jobs: 1000 });
-    expect(await emittedTotal()).toBe(before + 1000);
+    expect(await storedRows(herald, { merchant })).toEqual({ events: 1000, deliveries: 1000, jobs: 1000 });
+    expect(await metricSample(herald, "herald_events_emitted_total")).toBe(before + 1000);
 
     await receiver.waitFor(1000, 60_000);
     const delivered = receiver.received.filter((r) => r.path === "/bulk");
@@ -79,6 +54,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
   });
 
   it("a key repeated within the batch or used earlier answers the first event, or a 409 for that event alone", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/keys` });
     const earlier = await herald.api(
@@ -87,7 +63,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
       { type: "payment.succeeded", mode: "test", data: { n: 0 } },
       { headers: { "idempotency-key": "early" } },
     );
-    const before = await emittedTotal();
+    const before = await metricSample(herald, "herald_events_emitted_total");
 
     const answer = await batch(merchant, [
       { type: "payment.succeeded", mode: "test", data: { n: 0 }, idempotency_key: "early" },
@@ -119,8 +95,8 @@ describe("a batch emit stores many events in one transaction and answers per eve
     expect(unkeyedA).toMatchObject({ deliveries: 1, replayed: false });
     expect(unkeyedB).toMatchObject({ deliveries: 1, replayed: false });
     expect(new Set([earlier.body.id, k1.id, unkeyedA.id, unkeyedB.id]).size).toBe(4);
-    expect(await counts(merchant)).toEqual({ events: 4, deliveries: 4, jobs: 4 });
-    expect(await emittedTotal()).toBe(before + 3);
+    expect(await storedRows(herald, { merchant })).toEqual({ events: 4, deliveries: 4, jobs: 4 });
+    expect(await metricSample(herald, "herald_events_emitted_total")).toBe(before + 3);
 
     await eventually(async () => {
       const { rows } = await sql<{ n: number }>`
@@ -132,6 +108,7 @@ describe("a batch emit stores many events in one transaction and answers per eve
   });
 
   it("sending a keyed batch again answers the same events and creates nothing", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/again` });
     const events = Array.from({ length: 50 }, (_, i) => ({
@@ -148,10 +125,11 @@ describe("a batch emit stores many events in one transaction and answers per eve
     expect(again.body.data).toEqual(
       first.body.data.map((r: Record<string, unknown>) => ({ ...r, replayed: true })),
     );
-    expect(await counts(merchant)).toEqual({ events: 50, deliveries: 50, jobs: 50 });
+    expect(await storedRows(herald, { merchant })).toEqual({ events: 50, deliveries: 50, jobs: 50 });
   });
 
   it("a batch with a mode left out emits live, as the single emit does with the admin key", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const answer = await batch(merchant, [{ type: "a.b", data: {} }]);
     const stored = await herald.api("GET", `/v1/merchants/${merchant}/events/${answer.body.data[0].id}`);

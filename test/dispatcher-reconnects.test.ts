@@ -1,29 +1,19 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit, settledDelivery } from "./support/deliveries.ts";
+import { describe, expect, it } from "vitest";
 import {
   createEndpoint,
   createMerchant,
+  emit,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 describe("a dispatcher whose database connections are cut carries on without a restart", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald();
 
   function listeners() {
+    const { herald } = scene;
     return sql<{ n: number }>`
       SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE datname = current_database() AND application_name = 'herald-dispatcher-listen'
@@ -31,6 +21,7 @@ describe("a dispatcher whose database connections are cut carries on without a r
   }
 
   it("reconnects its LISTEN connection and delivers what is emitted afterwards", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: receiver.url });
     expect((await settledDelivery(herald, await emit(herald, merchant))).delivery.status).toBe("succeeded");

@@ -1,60 +1,37 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { allSucceeded, emitBatch, eventually, merchantWithEndpoint, useHerald } from "./support/fixture.ts";
 
 describe("several dispatcher processes share the work without sending a scheduled attempt twice", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-  const dispatchers: DispatcherProcess[] = [];
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-    // Each event fails twice, then succeeds.
-    const seen = new Map<string, number>();
-    receiver = await Receiver.start((request) => {
+  // Each event fails twice, then succeeds.
+  const seen = new Map<string, number>();
+  const scene = useHerald({
+    dispatcher: false,
+    receiver: (request) => {
       const id = String(request.headers["webhook-id"]);
       const count = (seen.get(id) ?? 0) + 1;
       seen.set(id, count);
       return { status: count <= 2 ? 500 : 200 };
-    });
+    },
   });
-  afterAll(async () => {
+  const dispatchers: DispatcherProcess[] = [];
+  afterAll(() => {
     for (const d of dispatchers) d.child.kill("SIGKILL");
-    await herald.stop();
-    await receiver.close();
   });
 
   it("two dispatchers, 100 events, three attempts each: exactly 300 requests, every attempt once", async () => {
-    const merchant = await createMerchant(herald);
+    const { herald, receiver } = scene;
     // Retries 360 ms and 720 ms after the first attempt.
-    await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: { custom: [3600, 3600] } });
+    const { merchant } = await merchantWithEndpoint(herald, {
+      url: receiver.url,
+      retry_policy: { custom: [3600, 3600] },
+    });
     // Few attempts in flight each, so that neither can take the whole batch alone.
     const env = { HERALD_RETRY_TIME_SCALE: "0.0001", LOG_LEVEL: "debug", HERALD_DISPATCHER_CONCURRENCY: "8" };
     dispatchers.push(...(await Promise.all([spawnDispatcher(herald, env), spawnDispatcher(herald, env)])));
-    const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
-      events: Array.from({ length: 100 }, (_, i) => ({
-        type: "payment.succeeded",
-        mode: "test",
-        data: { i },
-      })),
-    });
-    const eventIds: string[] = batch.body.data.map((e: { id: string }) => e.id);
+    const eventIds = await emitBatch(herald, merchant, 100);
 
-    const deliveries = await eventually(async () => {
-      const rows = await herald.database.db
-        .selectFrom("deliveries")
-        .select(["id", "status", "attempt_count"])
-        .where("event_id", "in", eventIds)
-        .execute();
-      return rows.length === 100 && rows.every((d) => d.status === "succeeded") ? rows : undefined;
-    }, 30_000);
+    const deliveries = await allSucceeded(herald, eventIds);
 
     expect(receiver.received).toHaveLength(300);
     expect(deliveries.every((d) => d.attempt_count === 3)).toBe(true);

@@ -1,28 +1,12 @@
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 describe("an emitted event reaches the receiver, signed, and the attempt is recorded", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald();
 
   it("delivers the exact envelope bytes with a Standard Webhooks signature that verifies", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
       url: `${receiver.url}/hooks`,
@@ -89,6 +73,7 @@ describe("an emitted event reaches the receiver, signed, and the attempt is reco
   });
 
   it("fans out only to enabled endpoints of the event's mode whose filters match", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const matching = await createEndpoint(herald, merchant, {
       url: `${receiver.url}/a`,

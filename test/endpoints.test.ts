@@ -1,16 +1,15 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit } from "./support/deliveries.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   type ApiAnswer,
   createEndpoint,
   createMerchant,
+  emit,
   eventually,
   startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  useHerald,
+} from "./support/fixture.ts";
 
 function expectRefused(answer: ApiAnswer, field: string, detail?: RegExp) {
   expect(answer.status, JSON.stringify(answer.body)).toBe(400);
@@ -20,23 +19,18 @@ function expectRefused(answer: ApiAnswer, field: string, detail?: RegExp) {
 }
 
 describe("endpoints: every setting is stored, validated and used", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald();
   let merchant: string;
   const register = (fields: Record<string, unknown>) =>
-    herald.api("POST", `/v1/merchants/${merchant}/endpoints`, { mode: "test", ...fields });
+    scene.herald.api("POST", `/v1/merchants/${merchant}/endpoints`, { mode: "test", ...fields });
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
+    const { herald } = scene;
     merchant = await createMerchant(herald);
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
   });
 
   it("fills defaults that follow the mode, and shows a whsec_ secret once", async () => {
+    const { receiver } = scene;
     const test = await register({ url: `${receiver.url}/t` });
     expect(test.status).toBe(201);
     expect(test.body).toMatchObject({
@@ -57,6 +51,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("stores every field as given and answers it on GET", async () => {
+    const { herald, receiver } = scene;
     const fields = {
       url: `${receiver.url}/all?x=1`,
       description: "Orders service, EU",
@@ -84,6 +79,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("never answers a secret after registration, and stores it only encrypted", async () => {
+    const { herald, receiver } = scene;
     const created = await register({ url: `${receiver.url}/s` });
     const secret: string = created.body.secret;
     const base64 = secret.slice("whsec_".length);
@@ -112,6 +108,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("signs with a secret the merchant supplies, in each scheme", async () => {
+    const { herald, receiver } = scene;
     const own = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
     const standard = await register({
       url: `${receiver.url}/own-standard`,
@@ -159,6 +156,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("generates a secret that fits each signature scheme, refuses unknown schemes and scheme changes", async () => {
+    const { herald, receiver } = scene;
     for (const [scheme, pattern] of [
       ["standard", /^whsec_/],
       ["hmac-sha256-hex", /^[0-9a-f]{64}$/],
@@ -185,6 +183,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("toggles enabled with a reason; a disabled endpoint gets no deliveries", async () => {
+    const { herald, receiver } = scene;
     const alone = await createMerchant(herald, "Toggle");
     const endpoint = await createEndpoint(herald, alone, { url: receiver.url });
     const path = `/v1/merchants/${alone}/endpoints/${endpoint.id}`;
@@ -221,6 +220,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("matches event_types exactly, by prefix wildcard and by *", async () => {
+    const { herald, receiver } = scene;
     const exact = await createEndpoint(herald, merchant, {
       url: receiver.url,
       event_types: ["invoice.paid"],
@@ -250,6 +250,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("takes named and custom retry policies, and refuses a custom one outside its bounds", async () => {
+    const { receiver } = scene;
     for (const policy of ["live", "test", "exponential", { custom: [1] }, { custom: Array(50).fill(3600) }]) {
       const created = await register({ url: receiver.url, retry_policy: policy });
       expect(created.status).toBe(201);
@@ -285,6 +286,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("sends custom headers and refuses Herald's own", async () => {
+    const { herald, receiver } = scene;
     const endpoint = await createEndpoint(herald, merchant, {
       url: `${receiver.url}/headers`,
       event_types: ["headers.check"],
@@ -316,6 +318,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("bounds timeout_ms to 1 000–30 000, description to 1 024 characters and metadata to 50 string pairs", async () => {
+    const { receiver } = scene;
     for (const timeout of [1000, 30000])
       expect((await register({ url: receiver.url, timeout_ms: timeout })).status).toBe(201);
     for (const timeout of [999, 30001, 1500.5, "5000"])
@@ -333,6 +336,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("checks the URL: parses, at most 2 048 characters, https for live, http for test", async () => {
+    const { herald, receiver } = scene;
     const long = `${receiver.url}/${"a".repeat(2048 - receiver.url.length - 1)}`;
     expect(long).toHaveLength(2048);
     expect((await register({ url: long })).status).toBe(201);
@@ -383,6 +387,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("pages through the list with limit and next_cursor, newest first, without repeats", async () => {
+    const { herald, receiver } = scene;
     const other = await createMerchant(herald, "Paged");
     const created: string[] = [];
     for (let i = 0; i < 5; i++)
@@ -406,6 +411,7 @@ describe("endpoints: every setting is stored, validated and used", () => {
   });
 
   it("deletes: gone from GET and list, its pending deliveries cancelled, deleting again is 404", async () => {
+    const { herald } = scene;
     const alone = await createMerchant(herald, "Deleting");
     const endpoint = await createEndpoint(herald, alone, {
       url: "http://127.0.0.1:9/closed",

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createMerchant, useHerald } from "./support/fixture.ts";
 
 interface Emitted {
   id: string;
@@ -10,13 +10,13 @@ interface Emitted {
 }
 
 describe("events can be listed by type and time, page by page, and fetched one by one", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
   /** Oldest first. */
   const emitted: Emitted[] = [];
 
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+    const { herald } = scene;
     merchant = await createMerchant(herald);
     const sent: [type: string, mode: string][] = [
       ["payment.succeeded", "test"],
@@ -38,10 +38,9 @@ describe("events can be listed by type and time, page by page, and fetched one b
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   });
-  afterAll(() => herald.stop());
 
   const list = (query: string, key?: string) =>
-    herald.api("GET", `/v1/merchants/${merchant}/events${query}`, undefined, { key });
+    scene.herald.api("GET", `/v1/merchants/${merchant}/events${query}`, undefined, { key });
   const newestFirst = (events: Emitted[]) => events.map((e) => e.id).reverse();
   const ids = (answer: { body: { data: { id: string }[] } }) => answer.body.data.map((e) => e.id);
 
@@ -122,6 +121,7 @@ describe("events can be listed by type and time, page by page, and fetched one b
   });
 
   it("gets one event by id, as a receiver re-querying it would", async () => {
+    const { herald } = scene;
     const sent = emitted[3]!;
     const answer = await herald.api("GET", `/v1/merchants/${merchant}/events/${sent.id}`);
     expect(answer.status).toBe(200);
@@ -135,6 +135,7 @@ describe("events can be listed by type and time, page by page, and fetched one b
   });
 
   it("a mode-bound key sees only its mode's events", async () => {
+    const { herald } = scene;
     const testKey = (await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "test" })).body
       .key;
     const liveEvent = emitted[8]!;
@@ -149,6 +150,7 @@ describe("events can be listed by type and time, page by page, and fetched one b
   });
 
   it("another merchant's events are not found, with any key", async () => {
+    const { herald } = scene;
     const other = await createMerchant(herald, "Other");
     const otherKey = (await herald.api("POST", `/v1/merchants/${other}/api-keys`, { mode: "test" })).body.key;
     const event = emitted[0]!;
@@ -167,6 +169,7 @@ describe("events can be listed by type and time, page by page, and fetched one b
   });
 
   it("an unknown or malformed event id is 404", async () => {
+    const { herald } = scene;
     for (const id of [
       "evt_01jz0000000000000000000000",
       "evt_nope",

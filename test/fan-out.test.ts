@@ -1,16 +1,16 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
 /** Which endpoints an event gets a delivery (and a scheduled first attempt) for. */
 describe("an event fans out to the enabled endpoints of its mode whose type filters match", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
+    const { herald } = scene;
     // Nothing is sent: these tests are about which deliveries exist.
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
     merchant = await createMerchant(herald);
     const endpoints: [name: string, fields: Record<string, unknown>][] = [
       ["all_by_empty_list", { event_types: [] }],
@@ -33,10 +33,10 @@ describe("an event fans out to the enabled endpoints of its mode whose type filt
     const other = await createMerchant(herald, "Other");
     await createEndpoint(herald, other, { url: "http://127.0.0.1:9/other", event_types: [] });
   });
-  afterAll(() => herald.stop());
 
   /** The names of the endpoints that got a delivery, each with exactly one attempt job. */
   async function fannedOutTo(eventId: string): Promise<string[]> {
+    const { herald } = scene;
     const { rows } = await sql<{ endpoint_id: string; jobs: number }>`
       SELECT d.endpoint_id,
         (SELECT count(*) FROM pgboss.job j WHERE j.name = 'attempts' AND j.data->>'delivery_id' = d.id) AS jobs
@@ -69,6 +69,7 @@ describe("an event fans out to the enabled endpoints of its mode whose type filt
   ];
   for (const [mode, type, expected] of cases) {
     it(`${mode} ${type} → ${expected.join(", ") || "no endpoint"}`, async () => {
+      const { herald } = scene;
       const answer = await herald.api("POST", `/v1/merchants/${merchant}/events`, { type, mode, data: {} });
       expect(answer.status).toBe(202);
       expect(answer.body.deliveries).toBe(expected.length);
@@ -77,6 +78,7 @@ describe("an event fans out to the enabled endpoints of its mode whose type filt
   }
 
   it("disabling an endpoint stops new deliveries to it; re-enabling resumes them", async () => {
+    const { herald } = scene;
     const path = `/v1/merchants/${merchant}/endpoints/${ids.payment_succeeded}`;
     const emit = () =>
       herald.api("POST", `/v1/merchants/${merchant}/events`, {
@@ -104,6 +106,7 @@ describe("an event fans out to the enabled endpoints of its mode whose type filt
   });
 
   it("a batch fans out each event by its own mode and type", async () => {
+    const { herald } = scene;
     const answer = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
       events: [
         { type: "payment.succeeded", mode: "live", data: {} },
@@ -120,6 +123,7 @@ describe("an event fans out to the enabled endpoints of its mode whose type filt
   });
 
   it("an event that matches no endpoint is still stored", async () => {
+    const { herald } = scene;
     const answer = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
       type: "nobody.listens",
       mode: "live",

@@ -1,26 +1,31 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attemptsRecorded, deliveryOf, emit, settledDelivery } from "./support/deliveries.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import {
+  attemptsRecorded,
+  deliveryOf,
+  emit,
+  merchantWithEndpoint,
+  queueDrainedFor,
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 // 1 hour becomes 3.6 s: the test policy's second attempt is far enough away to watch it not happen.
 const scale = 0.001;
 
 describe("410 Gone disables the endpoint, as Standard Webhooks recommends", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: String(scale) });
+  const gone = new Set<string>();
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: String(scale) },
+    receiver: (request) =>
+      gone.has(JSON.parse(request.body).id) ? { status: 410, body: "unsubscribed" } : { status: 500 },
   });
-  afterAll(() => herald.stop());
 
   it("ends the delivery, disables the endpoint with a reason, fails its pending deliveries, takes no new ones", async () => {
-    const gone = new Set<string>();
-    const receiver = await Receiver.start((request) =>
-      gone.has(JSON.parse(request.body).id) ? { status: 410, body: "unsubscribed" } : { status: 500 },
-    );
-    const merchant = await createMerchant(herald);
-    const endpoint = await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: "test" });
+    const { herald, receiver } = scene;
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, {
+      url: receiver.url,
+      retry_policy: "test",
+    });
 
     // A delivery waiting for its retry (due 3.6 s after its first attempt failed)…
     const waiting = await emit(herald, merchant, { type: "payment.failed" });
@@ -54,10 +59,9 @@ describe("410 Gone disables the endpoint, as Standard Webhooks recommends", () =
       data: {},
     });
     expect(later.body.deliveries).toBe(0);
-    // Past the waiting delivery's retry slot: nothing more was sent.
-    await new Promise((resolve) => setTimeout(resolve, 4000));
+    // The waiting delivery's retry comes due and is dropped: once its job is done, nothing more was sent.
+    await queueDrainedFor(herald, other.delivery.id);
     expect(receiver.received).toHaveLength(2);
     expect((await deliveryOf(herald, waiting)).attempts).toHaveLength(1);
-    await receiver.close();
   }, 20_000);
 });

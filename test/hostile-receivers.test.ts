@@ -1,7 +1,13 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attemptsRecorded, emit, settledDelivery } from "./support/deliveries.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { describe, expect, it } from "vitest";
+import {
+  attemptsRecorded,
+  createEndpoint,
+  createMerchant,
+  emit,
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 /** A TCP server on loopback that does whatever `onSocket` does: HTTP is not enough to misbehave. */
 async function rawServer(
@@ -38,15 +44,11 @@ function afterRequestHead(socket: Socket, then: () => void): void {
 }
 
 describe("hostile receivers: every attempt recorded with its error class, memory bounded", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-  });
-  afterAll(() => herald.stop());
+  const scene = useHerald();
 
   /** One event to an endpoint at `url`; answers its delivery once the first attempt is recorded. */
   async function firstAttempt(url: string, fields: Record<string, unknown> = {}) {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url, ...fields });
     const eventId = await emit(herald, merchant);
@@ -125,6 +127,7 @@ describe("hostile receivers: every attempt recorded with its error class, memory
   });
 
   it("a 10 MB body: 64 KiB stored, judged by its status, the rest never read", async () => {
+    const { herald } = scene;
     const size = 10 * 1024 * 1024;
     const written: number[] = [];
     const server = await rawServer((socket) =>

@@ -1,52 +1,28 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createEndpoint,
   createMerchant,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  metricSample,
+  storedRows,
+  useHerald,
+} from "./support/fixture.ts";
 
 describe("an Idempotency-Key makes an emit happen once per merchant", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald();
 
   const emit = (merchant: string, key: string, body: unknown) =>
-    herald.api("POST", `/v1/merchants/${merchant}/events`, body, { headers: { "idempotency-key": key } });
-
-  async function emittedTotal(): Promise<number> {
-    const text = await (await fetch(`${herald.url}/metrics`)).text();
-    return Number(/^herald_events_emitted_total (\d+)$/m.exec(text)?.[1]);
-  }
-
-  async function stored(eventId: string) {
-    const { rows } = await sql<{ events: number; deliveries: number; jobs: number }>`
-      SELECT
-        (SELECT count(*) FROM events WHERE id = ${eventId}) AS events,
-        (SELECT count(*) FROM deliveries WHERE event_id = ${eventId}) AS deliveries,
-        (SELECT count(*) FROM pgboss.job
-          WHERE name = 'attempts' AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE event_id = ${eventId})
-        ) AS jobs
-    `.execute(herald.database.db);
-    return rows[0];
-  }
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events`, body, {
+      headers: { "idempotency-key": key },
+    });
 
   it("20 concurrent emits with one key answer one id, store one event and deliver it once", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/a` });
     await createEndpoint(herald, merchant, { url: `${receiver.url}/b` });
-    const before = await emittedTotal();
+    const before = await metricSample(herald, "herald_events_emitted_total");
     const body = { type: "payment.succeeded", mode: "test", data: { amount: 2500 } };
 
     const answers = await Promise.all(Array.from({ length: 20 }, () => emit(merchant, "order-1", body)));
@@ -65,8 +41,8 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
       SELECT count(*) AS n FROM events WHERE merchant_id = ${merchant}
     `.execute(herald.database.db);
     expect(rows[0]!.n).toBe(1);
-    expect(await stored(first.body.id)).toEqual({ events: 1, deliveries: 2, jobs: 2 });
-    expect(await emittedTotal()).toBe(before + 1);
+    expect(await storedRows(herald, { event: first.body.id })).toEqual({ events: 1, deliveries: 2, jobs: 2 });
+    expect(await metricSample(herald, "herald_events_emitted_total")).toBe(before + 1);
 
     await receiver.waitFor(2);
     await eventually(async () => {
@@ -80,11 +56,12 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a repeat answers the first event's response and creates nothing", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/c`, event_types: ["refund.*"] });
     const body = { type: "refund.created", mode: "test", data: { refund: "re_1", items: [1, 2] } };
     const first = await emit(merchant, "refund-re_1", body);
-    const before = await emittedTotal();
+    const before = await metricSample(herald, "herald_events_emitted_total");
 
     const repeat = await emit(merchant, "refund-re_1", body);
 
@@ -94,11 +71,12 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
     expect(repeat.headers.get("idempotent-replayed")).toBe("true");
     expect(repeat.body).toEqual(first.body);
     expect(repeat.body.deliveries).toBe(1);
-    expect(await stored(first.body.id)).toEqual({ events: 1, deliveries: 1, jobs: 1 });
-    expect(await emittedTotal()).toBe(before);
+    expect(await storedRows(herald, { event: first.body.id })).toEqual({ events: 1, deliveries: 1, jobs: 1 });
+    expect(await metricSample(herald, "herald_events_emitted_total")).toBe(before);
   });
 
   it("where the fields sit in the request does not matter, only what they say", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const first = await emit(merchant, "k", '{"type":"a.b","mode":"test","data":{"x":1,"y":2}}');
     const reordered = await emit(merchant, "k", '{"data":{"x":1,"y":2},"mode":"test","type":"a.b"}');
@@ -107,6 +85,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a mode left out means the mode it defaults to", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const first = await emit(merchant, "k", { type: "a.b", data: {} });
     const explicit = await emit(merchant, "k", { type: "a.b", mode: "live", data: {} });
@@ -115,6 +94,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("the same key with another type or data answers 409 problem+json and creates nothing", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const body = { type: "payment.succeeded", mode: "test", data: { a: 1, b: 2 } };
     const first = await emit(merchant, "pay-9", body);
@@ -144,6 +124,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a test-mode key cannot replay a live event's key, nor learn its id: keys are per mode", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const live = await emit(merchant, "shared", { type: "a.b", mode: "live", data: {} });
     const testKey = await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "test" });
@@ -162,6 +143,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("keys are per merchant: another merchant's same key is a new event", async () => {
+    const { herald } = scene;
     const one = await createMerchant(herald, "One");
     const two = await createMerchant(herald, "Two");
     const body = { type: "a.b", mode: "test", data: {} };
@@ -173,6 +155,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("a key used more than 24 hours ago still answers the first event", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const body = { type: "a.b", mode: "test", data: { n: 1 } };
     const first = await emit(merchant, "yesterday", body);
@@ -189,6 +172,7 @@ describe("an Idempotency-Key makes an emit happen once per merchant", () => {
   });
 
   it("emits without a key are never deduplicated", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const body = { type: "a.b", mode: "test", data: {} };
     const [a, b] = await Promise.all([

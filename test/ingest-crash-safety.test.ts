@@ -1,26 +1,17 @@
 import { sql } from "kysely";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 /**
  * Failures injected between the statements of the emit transaction, with triggers in this test's
  * own database: whatever fails, an emit leaves either nothing or a fully scheduled event.
  */
 describe("a failure in the middle of an emit leaves nothing behind", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald();
   let jobTable: string;
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
+    const { herald } = scene;
     const { rows } = await sql<{ table_name: string }>`
       SELECT table_name FROM pgboss.queue WHERE name = 'attempts'
     `.execute(herald.database.db);
@@ -35,12 +26,8 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
       DROP FUNCTION IF EXISTS stall();
     `);
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
 
-  const run = (statements: string) => herald.database.pool.query(statements);
+  const run = (statements: string) => scene.herald.database.pool.query(statements);
 
   async function failWith(trigger: string) {
     await run(`
@@ -52,6 +39,7 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
 
   /** What the merchant has, and every attempt job whose delivery does not exist. */
   async function leftovers(merchant: string) {
+    const { herald } = scene;
     const { rows } = await sql<{ events: number; deliveries: number; orphan_jobs: number }>`
       SELECT
         (SELECT count(*) FROM events WHERE merchant_id = ${merchant}) AS events,
@@ -63,6 +51,7 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
   }
 
   async function merchantWithEndpoints() {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/one` });
     await createEndpoint(herald, merchant, { url: `${receiver.url}/two` });
@@ -70,7 +59,7 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
   }
 
   const emit = (merchant: string, type = "payment.succeeded") =>
-    herald.api("POST", `/v1/merchants/${merchant}/events`, { type, mode: "test", data: { n: 1 } });
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events`, { type, mode: "test", data: { n: 1 } });
 
   function expectInternalProblem(answer: { status: number; headers: Headers; body: unknown }) {
     expect(answer.status).toBe(500);
@@ -110,6 +99,7 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
   });
 
   it("the database session dies between statements: 503, and nothing is kept", async () => {
+    const { herald } = scene;
     const merchant = await merchantWithEndpoints();
     await run(`
       CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -134,6 +124,7 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
   });
 
   it("one failing event fails its whole batch", async () => {
+    const { herald } = scene;
     const merchant = await merchantWithEndpoints();
     await failWith(`
       CREATE TRIGGER fail_deliveries BEFORE INSERT ON deliveries
@@ -150,6 +141,7 @@ describe("a failure in the middle of an emit leaves nothing behind", () => {
   });
 
   it("once the failure is gone, every pooled connection emits and delivers again", async () => {
+    const { receiver } = scene;
     const merchant = await merchantWithEndpoints();
     await failWith(
       `CREATE TRIGGER fail_jobs BEFORE INSERT ON ${jobTable} FOR EACH ROW EXECUTE FUNCTION fail_now();`,

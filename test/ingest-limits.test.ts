@@ -1,6 +1,6 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createMerchant, useHerald } from "./support/fixture.ts";
 
 /** A single-emit body of exactly `bytes` bytes. */
 function bodyOfSize(bytes: number): string {
@@ -19,20 +19,21 @@ function expectProblem(
 }
 
 describe("emit refuses what it cannot store or deliver as sent, with a problem+json", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
 
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+    const { herald } = scene;
     merchant = await createMerchant(herald);
   });
-  afterAll(() => herald.stop());
 
   const emit = (body: unknown, options?: { key?: string | null; headers?: Record<string, string> }) =>
-    herald.api("POST", `/v1/merchants/${merchant}/events`, body, options);
-  const batch = (events: unknown) => herald.api("POST", `/v1/merchants/${merchant}/events/batch`, { events });
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events`, body, options);
+  const batch = (events: unknown) =>
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events/batch`, { events });
 
   async function storedEvents(): Promise<number> {
+    const { herald } = scene;
     const { rows } = await sql<{ n: number }>`
       SELECT count(*) AS n FROM events WHERE merchant_id = ${merchant}
     `.execute(herald.database.db);
@@ -165,6 +166,7 @@ describe("emit refuses what it cannot store or deliver as sent, with a problem+j
   });
 
   it("who may emit: a key of the merchant for its own mode; batches need the admin key", async () => {
+    const { herald } = scene;
     const testKey = (await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "test" })).body
       .key;
     const other = await createMerchant(herald, "Other");
@@ -195,6 +197,7 @@ describe("emit refuses what it cannot store or deliver as sent, with a problem+j
   });
 
   it("the emit and batch routes are documented in OpenAPI with their limits and answers", async () => {
+    const { herald } = scene;
     const doc = (await herald.api("GET", "/openapi.json")).body;
     const emitDoc = doc.paths["/v1/merchants/{mid}/events"].post;
     const batchDoc = doc.paths["/v1/merchants/{mid}/events/batch"].post;
@@ -209,22 +212,17 @@ describe("emit refuses what it cannot store or deliver as sent, with a problem+j
 });
 
 describe("HERALD_MAX_PAYLOAD_BYTES sets the emit body limit", () => {
+  const scene = useHerald({ dispatcher: false, env: { HERALD_MAX_PAYLOAD_BYTES: "2048" } });
+
   it("a deployment's own limit applies to single emits and to each event of a batch", async () => {
-    const herald = await startTestHerald({
-      HERALD_TEST_NO_DISPATCHER: "1",
-      HERALD_MAX_PAYLOAD_BYTES: "2048",
+    const { herald } = scene;
+    const merchant = await createMerchant(herald);
+    const emit = (body: string) => herald.api("POST", `/v1/merchants/${merchant}/events`, body);
+    expect((await emit(bodyOfSize(2048))).status).toBe(202);
+    expectProblem(await emit(bodyOfSize(2049)), 413, "payload_too_large");
+    const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
+      events: [{ type: "a.b", data: { pad: "x".repeat(2100) } }],
     });
-    try {
-      const merchant = await createMerchant(herald);
-      const emit = (body: string) => herald.api("POST", `/v1/merchants/${merchant}/events`, body);
-      expect((await emit(bodyOfSize(2048))).status).toBe(202);
-      expectProblem(await emit(bodyOfSize(2049)), 413, "payload_too_large");
-      const batch = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
-        events: [{ type: "a.b", data: { pad: "x".repeat(2100) } }],
-      });
-      expectProblem(batch, 413, "payload_too_large");
-    } finally {
-      await herald.stop();
-    }
+    expectProblem(batch, 413, "payload_too_large");
   });
 });

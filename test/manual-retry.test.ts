@@ -1,31 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, queueDrainedFor, useHerald } from "./support/fixture.ts";
 
 // A custom policy of two 1-second delays runs in 20 ms at this scale.
 const scale = 0.01;
 
 describe("retrying a delivery makes one manual attempt now", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
   let broken = true;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: String(scale) });
-    receiver = await Receiver.start(() => (broken ? { status: 500, body: "down" } : { status: 200 }));
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: String(scale) },
+    receiver: () => (broken ? { status: 500, body: "down" } : { status: 200 }),
   });
 
   async function failedDelivery() {
+    const { herald, receiver } = scene;
     broken = true;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
@@ -48,6 +35,7 @@ describe("retrying a delivery makes one manual attempt now", () => {
   }
 
   it("a failed delivery whose receiver was fixed succeeds on retry, with a manual attempt", async () => {
+    const { herald, receiver } = scene;
     const { path } = await failedDelivery();
     broken = false;
     const before = receiver.received.length;
@@ -72,7 +60,8 @@ describe("retrying a delivery makes one manual attempt now", () => {
   });
 
   it("a retry that fails again leaves the delivery failed, off schedule", async () => {
-    const { path } = await failedDelivery();
+    const { herald } = scene;
+    const { path, delivery: failed } = await failedDelivery();
     expect((await herald.api("POST", `${path}/retry`)).status).toBe(202);
     const delivery = await eventually(async () => {
       const d = (await herald.api("GET", path)).body;
@@ -80,12 +69,13 @@ describe("retrying a delivery makes one manual attempt now", () => {
     });
     expect(delivery).toMatchObject({ status: "failed", next_attempt_at: null, last_status: 500 });
     expect(delivery.attempts[3]).toMatchObject({ number: 4, trigger: "manual", response_status: 500 });
-    // No schedule resumed: nothing more is sent.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // No schedule resumed: once the dispatcher is done with its jobs, nothing more was sent.
+    await queueDrainedFor(herald, failed.id);
     expect((await herald.api("GET", path)).body.attempt_count).toBe(4);
   });
 
   it("refuses a retry when the endpoint is disabled, and answers 404 to another merchant", async () => {
+    const { herald } = scene;
     const { merchant, endpoint, path } = await failedDelivery();
     await herald.api("PATCH", `/v1/merchants/${merchant}/endpoints/${endpoint.id}`, { enabled: false });
     const refused = await herald.api("POST", `${path}/retry`);

@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   type ApiAnswer,
   createEndpoint,
   createMerchant,
   eventually,
-  startTestHerald,
+  queueDrainedFor,
   type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  useHerald,
+} from "./support/fixture.ts";
 
 /** Walks a list with `limit`, answering the ids in order and how many pages it took. */
 async function walk(herald: TestHerald, path: string, limit: number, key?: string) {
@@ -32,25 +32,16 @@ async function walk(herald: TestHerald, path: string, limit: number, key?: strin
 }
 
 describe("merchants, their API keys, and paging through their lists", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start(() => ({ status: 500 }));
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald({ receiver: () => ({ status: 500 }) });
 
   const newKey = async (merchant: string, mode: "live" | "test") => {
-    const answer = await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode });
+    const answer = await scene.herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode });
     expect(answer.status).toBe(201);
     return answer.body as { id: string; key: string; mode: string };
   };
 
   it("creates, reads, updates and lists merchants, three pages of two without repeats", async () => {
+    const { herald } = scene;
     const created = await herald.api("POST", "/v1/merchants", {
       name: "Zoë's Café",
       metadata: { plan: "pro" },
@@ -81,6 +72,7 @@ describe("merchants, their API keys, and paging through their lists", () => {
   });
 
   it("issues keys shown once, lists them by prefix and last 4 in pages, and revokes at once", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const live = await newKey(merchant, "live");
     expect(live).toMatchObject({
@@ -134,6 +126,7 @@ describe("merchants, their API keys, and paging through their lists", () => {
   });
 
   it("lets a test key see and write only test data, a live key only live, the admin key both", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const [live, test] = [await newKey(merchant, "live"), await newKey(merchant, "test")];
     const liveEndpoint = await createEndpoint(herald, merchant, {
@@ -219,6 +212,7 @@ describe("merchants, their API keys, and paging through their lists", () => {
   });
 
   it("pages through a merchant's deliveries the same way", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, {
       url: "http://127.0.0.1:9/closed",
@@ -242,6 +236,7 @@ describe("merchants, their API keys, and paging through their lists", () => {
   });
 
   it("deletes softly: keys revoked, endpoints and pending deliveries stopped, events and attempts kept", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald, "Leaving");
     const key = await newKey(merchant, "test");
     const endpoint = await createEndpoint(herald, merchant, {
@@ -264,7 +259,6 @@ describe("merchants, their API keys, and paging through their lists", () => {
     expect(delivery.status).toBe("pending");
 
     expect((await herald.api("DELETE", `/v1/merchants/${merchant}`)).status).toBe(204);
-    const deletedAt = Date.now();
     expect((await herald.api("GET", `/v1/merchants/${merchant}`)).status).toBe(404);
     expect((await herald.api("DELETE", `/v1/merchants/${merchant}`)).status).toBe(404);
     expect((await herald.api("GET", `/v1/merchants/${merchant}/endpoints`)).status).toBe(404);
@@ -277,8 +271,8 @@ describe("merchants, their API keys, and paging through their lists", () => {
     const { ids } = await walk(herald, "/v1/merchants", 100);
     expect(ids).not.toContain(merchant);
 
-    // Time for two more scheduled attempts, had the delivery not been cancelled.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Its next attempts' jobs come due and are dropped: once none is left, nothing more is sent.
+    await queueDrainedFor(herald, delivery.id);
     const { db } = herald.database;
     const after = await db
       .selectFrom("deliveries")
@@ -292,7 +286,12 @@ describe("merchants, their API keys, and paging through their lists", () => {
       .where("delivery_id", "=", delivery.id)
       .execute();
     expect(attempts.length).toBeGreaterThanOrEqual(1);
-    expect(attempts.filter((a) => a.started_at.getTime() > deletedAt + 500)).toEqual([]);
+    const { deleted_at: deletedAt } = await db
+      .selectFrom("merchants")
+      .select("deleted_at")
+      .where("id", "=", merchant)
+      .executeTakeFirstOrThrow();
+    expect(attempts.filter((a) => a.started_at > deletedAt!)).toEqual([]);
     expect(
       await db.selectFrom("events").select("id").where("id", "=", emitted.body.id).execute(),
     ).toHaveLength(1);

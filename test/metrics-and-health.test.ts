@@ -4,16 +4,9 @@ import { createLogger, loadConfig } from "@herald/config";
 import { connect } from "@herald/db";
 import { sql } from "kysely";
 import { PgBoss } from "pg-boss";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { serveMetrics } from "../apps/herald/src/metrics-server.ts";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 /** The value of one sample in Prometheus text, 0 when the series is absent. */
 function sample(text: string, series: string): number {
@@ -22,28 +15,19 @@ function sample(text: string, series: string): number {
 }
 
 describe("health, readiness and metrics of a running Herald", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start((request) =>
-      request.path === "/down" ? { status: 500 } : { status: 200 },
-    );
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
+  const scene = useHerald({
+    receiver: (request) => (request.path === "/down" ? { status: 500 } : { status: 200 }),
   });
 
   const metrics = async () => {
-    const answer = await herald.api("GET", "/metrics", undefined, { key: null });
+    const answer = await scene.herald.api("GET", "/metrics", undefined, { key: null });
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     return answer.body as string;
   };
 
   it("/healthz and /readyz answer without a key", async () => {
+    const { herald } = scene;
     expect(await herald.api("GET", "/healthz", undefined, { key: null })).toMatchObject({
       status: 200,
       body: { status: "ok" },
@@ -55,6 +39,7 @@ describe("health, readiness and metrics of a running Herald", () => {
   });
 
   it("/readyz answers 503 while a migration is not applied", async () => {
+    const { herald } = scene;
     const { db } = herald.database;
     const name = "0002_recovery_operations.sql";
     const removed = await sql`DELETE FROM herald_migrations WHERE name = ${name}`.execute(db);
@@ -71,6 +56,7 @@ describe("health, readiness and metrics of a running Herald", () => {
   });
 
   it("counters move with real deliveries; scrape-time gauges read the database, the queue and the pool", async () => {
+    const { herald, receiver } = scene;
     const before = await metrics();
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/up`, event_types: ["up.*"] });

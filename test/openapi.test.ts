@@ -1,18 +1,8 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
-
-// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is walked as plain JSON
-type Json = any;
-
-const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-function operationsOf(doc: Json): { method: string; path: string; operation: Json }[] {
-  return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
-    methods.filter((m) => item[m]).map((method) => ({ method, path, operation: item[method] })),
-  );
-}
+import { beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
+import { documentedOperations, httpMethods, type Json, openApiDocument } from "./support/openapi.ts";
 
 /** Every `$ref` anywhere in `value`, with where it was found. */
 function refsIn(value: Json, at = "#"): { ref: string; at: string }[] {
@@ -34,21 +24,17 @@ function resolvePointer(doc: Json, ref: string): Json {
 }
 
 describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () => {
-  let herald: TestHerald;
+  const scene = useHerald();
   let doc: Json;
   let ajv: Ajv2020;
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    const answer = await herald.api("GET", "/openapi.json", undefined, { key: null });
-    expect(answer.status).toBe(200);
-    doc = answer.body;
+    doc = await openApiDocument(scene.herald);
     // OpenAPI 3.1 schemas are JSON Schema 2020-12; the document is the root their refs point into.
     ajv = new Ajv2020({ strict: false, allErrors: true });
     addFormats.default(ajv);
     ajv.addSchema(doc, "openapi.json");
   });
-  afterAll(() => herald.stop());
 
   it("declares OpenAPI 3.1 with an info block and bearer security schemes", () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
@@ -59,10 +45,10 @@ describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () =>
   });
 
   it("documents every operation with a 2xx answer, a description per answer, and its path parameters", () => {
-    const operations = operationsOf(doc);
+    const operations = documentedOperations(doc);
     expect(operations.length).toBeGreaterThanOrEqual(20);
     for (const { method, path, operation } of operations) {
-      const where = `${method.toUpperCase()} ${path}`;
+      const where = `${method} ${path}`;
       const statuses = Object.keys(operation.responses ?? {});
       expect(
         statuses.some((s) => /^2\d\d$/.test(s)),
@@ -84,8 +70,8 @@ describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () =>
 
   it("gives every keyed operation a security requirement naming a declared scheme, and problem+json errors", () => {
     const schemes = Object.keys(doc.components.securitySchemes);
-    for (const { method, path, operation } of operationsOf(doc)) {
-      const where = `${method.toUpperCase()} ${path}`;
+    for (const { method, path, operation } of documentedOperations(doc)) {
+      const where = `${method} ${path}`;
       const security = operation.security ?? doc.security;
       expect(Array.isArray(security), `${where} states its security`).toBe(true);
       for (const requirement of security)
@@ -112,7 +98,7 @@ describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () =>
     let compiled = 0;
     const schemaPointers = Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) => {
       const base = `#/paths/${path.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-      return methods
+      return httpMethods
         .filter((m) => item[m])
         .flatMap((m) => {
           const operation = item[m];
@@ -137,6 +123,7 @@ describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () =>
   });
 
   it("describes what the API really answers: a 401 is a Problem, and each GET answer fits its schema", async () => {
+    const { herald } = scene;
     const problem = ajv.compile({ $ref: "openapi.json#/components/schemas/Problem" });
     const unauthorized = await herald.api("GET", "/v1/merchants", undefined, { key: null });
     expect(unauthorized.status).toBe(401);
@@ -157,9 +144,9 @@ describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () =>
       evid: emitted.body.id,
       did: deliveries.body.data[0].id,
     };
-    const gets = operationsOf(doc).filter(
+    const gets = documentedOperations(doc).filter(
       ({ method, path }) =>
-        method === "get" &&
+        method === "GET" &&
         path.startsWith("/v1/merchants") &&
         [...path.matchAll(/\{(\w+)\}/g)].every((m) => ids[m[1]!]),
     );
@@ -175,6 +162,7 @@ describe("/openapi.json is a valid OpenAPI 3.1 document of the whole API", () =>
   });
 
   it("renders the reference at /docs as HTML", async () => {
+    const { herald } = scene;
     const response = await fetch(`${herald.url}/docs`);
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toMatch(/^text\/html/);

@@ -3,13 +3,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 interface Verified {
   verified: boolean;
@@ -79,13 +73,14 @@ const payloads: [name: string, data: string][] = [
 ];
 
 describe("a PayFlow-style Express receiver verifies Herald's hmac-sha256-hex deliveries", () => {
-  let herald: TestHerald;
+  // The receiver is the scenario here: the seed's own Express code, not the fixture's receiver.
+  const scene = useHerald();
   let receiver: Awaited<ReturnType<typeof payflowReceiver>>;
   let merchant: string;
   let secret = "";
 
   beforeAll(async () => {
-    herald = await startTestHerald();
+    const { herald } = scene;
     receiver = await payflowReceiver(() => secret, "x-signature");
     merchant = await createMerchant(herald, "PayFlow merchant");
     const endpoint = await createEndpoint(herald, merchant, {
@@ -94,13 +89,11 @@ describe("a PayFlow-style Express receiver verifies Herald's hmac-sha256-hex del
     });
     secret = endpoint.secret;
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  afterAll(() => receiver?.close());
 
   for (const [name, data] of payloads) {
     it(`${name}: verifies, and the attempt log shows the exact bytes received`, async () => {
+      const { herald } = scene;
       const emitted = await herald.api(
         "POST",
         `/v1/merchants/${merchant}/events`,
@@ -143,8 +136,10 @@ describe("a PayFlow-style Express receiver verifies Herald's hmac-sha256-hex del
 });
 
 describe("a deployment keeps the signature header its merchants already verify", () => {
+  const scene = useHerald({ env: { HERALD_SIGNATURE_HEADER: "X-PayFlow-Signature" } });
+
   it("HERALD_SIGNATURE_HEADER renames the hex signature header", async () => {
-    const herald = await startTestHerald({ HERALD_SIGNATURE_HEADER: "X-PayFlow-Signature" });
+    const { herald } = scene;
     let secret = "";
     const receiver = await payflowReceiver(() => secret, "x-payflow-signature");
     try {
@@ -162,7 +157,6 @@ describe("a deployment keeps the signature header its merchants already verify",
       expect(got.verified).toBe(true);
       expect(got.signature).toMatch(/^[0-9a-f]{64}$/);
     } finally {
-      await herald.stop();
       await receiver.close();
     }
   });

@@ -1,35 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 const scale = 0.01;
 
 describe("recovering an endpoint re-sends exactly its failed deliveries of the window", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
   let fixed = false;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: String(scale) });
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: String(scale) },
     // Until it is fixed, the receiver fails everything but `fine` events; `poison` ones fail for ever.
-    receiver = await Receiver.start((request) => {
+    receiver: (request) => {
       const { data } = JSON.parse(request.body);
       if (data.poison) return { status: 500 };
       return fixed || data.fine ? { status: 200 } : { status: 503 };
-    });
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
+    },
   });
 
   async function settled(merchant: string, eventId: string, endpointId: string) {
+    const { herald } = scene;
     const list = await herald.api(
       "GET",
       `/v1/merchants/${merchant}/deliveries?event_id=${eventId}&endpoint_id=${endpointId}`,
@@ -42,6 +29,7 @@ describe("recovering an endpoint re-sends exactly its failed deliveries of the w
   }
 
   it("re-sends the failed deliveries created in [since, until) and reports progress", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const policy = { retry_policy: { custom: [1] } };
     const endpoint = await createEndpoint(herald, merchant, { url: `${receiver.url}/main`, ...policy });
@@ -103,6 +91,7 @@ describe("recovering an endpoint re-sends exactly its failed deliveries of the w
   });
 
   it("refuses a reversed window and a disabled endpoint; another merchant's operation is 404", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: receiver.url });
     const path = `/v1/merchants/${merchant}/endpoints/${endpoint.id}/recover`;
@@ -133,14 +122,10 @@ describe("recovering an endpoint re-sends exactly its failed deliveries of the w
 });
 
 describe("an operation's progress is read from its deliveries as they are now", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-  });
-  afterAll(() => herald.stop());
+  const scene = useHerald({ dispatcher: false });
 
   it("running while attempts are queued, failed once attempted, stopped when the endpoint is disabled", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/" });
     const since = new Date(Date.now() - 1000).toISOString();
@@ -186,19 +171,10 @@ describe("an operation's progress is read from its deliveries as they are now", 
 });
 
 describe("resending an event", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
+  const scene = useHerald();
 
   it("sends it again to every enabled matching endpoint: a manual attempt, or a new delivery for a new endpoint", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const first = await createEndpoint(herald, merchant, { url: `${receiver.url}/first` });
     const emitted = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
@@ -246,6 +222,7 @@ describe("resending an event", () => {
   });
 
   it("to one endpoint when asked; refuses endpoints of another mode, disabled ones and malformed ids", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const one = await createEndpoint(herald, merchant, { url: `${receiver.url}/one` });
     const two = await createEndpoint(herald, merchant, { url: `${receiver.url}/two` });

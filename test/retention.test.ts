@@ -1,29 +1,29 @@
 import { newId } from "@herald/core";
 import { type DeliveryStatus, pruneExpired } from "@herald/db";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
 const day = 86_400_000;
 
 describe("retention deletes only what is due", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
   let endpoint: { id: string };
   /** Another endpoint of the merchant: one event has one delivery per endpoint. */
   let second: { id: string };
 
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+    const { herald } = scene;
     merchant = await createMerchant(herald);
     endpoint = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/" });
     second = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/second" });
   });
-  afterAll(() => herald.stop());
 
   const daysAgo = (n: number) => new Date(Date.now() - n * day);
 
   async function event(at: Date): Promise<string> {
+    const { herald } = scene;
     const id = newId("event", at.getTime());
     await herald.database.db
       .insertInto("events")
@@ -40,6 +40,7 @@ describe("retention deletes only what is due", () => {
     updatedAt = at,
     to = endpoint,
   ): Promise<string> {
+    const { herald } = scene;
     const id = newId("delivery", at.getTime());
     const { db } = herald.database;
     await db
@@ -79,6 +80,7 @@ describe("retention deletes only what is due", () => {
   }
 
   async function operation(at: Date, deliveryIds: string[]): Promise<string> {
+    const { herald } = scene;
     const id = newId("operation", at.getTime());
     const { db } = herald.database;
     await db
@@ -102,6 +104,7 @@ describe("retention deletes only what is due", () => {
   }
 
   it("prunes settled, idle deliveries and their attempts, then events nothing refers to, in small batches", async () => {
+    const { herald } = scene;
     const old = daysAgo(40);
     // Due: five settled deliveries of five events, three attempts each; an event that matched nothing.
     const dueEvents: string[] = [];
@@ -179,6 +182,7 @@ describe("retention deletes only what is due", () => {
   });
 
   it("stops between statements once its signal is aborted", async () => {
+    const { herald } = scene;
     const e = await event(daysAgo(50));
     await delivery(e, daysAgo(50), "succeeded", 1);
     const stopped = new AbortController();
@@ -193,15 +197,12 @@ describe("retention deletes only what is due", () => {
 });
 
 describe("the retention schedule", () => {
+  const scene = useHerald();
+
   it("is registered hourly by a dispatcher process", async () => {
-    const herald = await startTestHerald();
-    try {
-      const { rows } = await sql<{ name: string; cron: string }>`
-        SELECT name, cron FROM pgboss.schedule WHERE name = 'retention'
-      `.execute(herald.database.db);
-      expect(rows).toEqual([{ name: "retention", cron: "7 * * * *" }]);
-    } finally {
-      await herald.stop();
-    }
+    const { rows } = await sql<{ name: string; cron: string }>`
+      SELECT name, cron FROM pgboss.schedule WHERE name = 'retention'
+    `.execute(scene.herald.database.db);
+    expect(rows).toEqual([{ name: "retention", cron: "7 * * * *" }]);
   });
 });

@@ -1,26 +1,16 @@
 import { scheduleOffsets } from "@herald/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald, useReceivers } from "./support/fixture.ts";
 
 // 1 hour becomes 360 ms, 3 minutes 18 ms: whole schedules run in seconds against the real queue.
 const scale = 0.0001;
 
 describe("failed attempts are retried at the scaled schedule offsets", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: String(scale) });
-  });
-  afterAll(() => herald.stop());
+  const scene = useHerald({ env: { HERALD_RETRY_TIME_SCALE: String(scale) } });
+  const startReceiver = useReceivers();
 
   async function deliveryOf(merchant: string, eventId: string) {
+    const { herald } = scene;
     const list = await herald.api("GET", `/v1/merchants/${merchant}/deliveries?event_id=${eventId}`);
     return (await herald.api("GET", `/v1/merchants/${merchant}/deliveries/${list.body.data[0].id}`)).body;
   }
@@ -30,7 +20,8 @@ describe("failed attempts are retried at the scaled schedule offsets", () => {
     ["live", 5],
   ] as const) {
     it(`${policy} policy: ${failures} × 500 then 200 → ${failures + 1} attempts on schedule, succeeded`, async () => {
-      const receiver = await Receiver.start((_request, index) =>
+      const { herald } = scene;
+      const receiver = await startReceiver((_request, index) =>
         index < failures ? { status: 500, body: "boom" } : { status: 200 },
       );
       const merchant = await createMerchant(herald);
@@ -61,23 +52,21 @@ describe("failed attempts are retried at the scaled schedule offsets", () => {
         200,
       ]);
       expect(delivery.attempts[0].response_body).toBe("boom");
+      // Never early. How late is this machine's load, not the schedule's: SPEC §6's "a due retry
+      // starts within 1 s" is measured by `npm run bench` (retry-punctuality), not asserted here.
       for (const attempt of delivery.attempts) {
-        // Never early; late by at most a little.
-        const lag = Date.parse(attempt.started_at) - Date.parse(attempt.scheduled_at);
-        expect(lag).toBeGreaterThanOrEqual(0);
-        // SPEC §6: a due retry starts within 1 s.
-        expect(lag).toBeLessThan(1000);
+        expect(Date.parse(attempt.started_at)).toBeGreaterThanOrEqual(Date.parse(attempt.scheduled_at));
       }
       // Every retry carries the same webhook-id, so receivers can dedupe.
       expect(new Set(receiver.received.map((r) => r.headers["webhook-id"]))).toEqual(
         new Set([emitted.body.id]),
       );
-      await receiver.close();
     });
   }
 
   it("a delivery whose whole test schedule fails ends failed after 73 attempts", async () => {
-    const receiver = await Receiver.start(() => ({ status: 503 }));
+    const { herald } = scene;
+    const receiver = await startReceiver({ status: 503 });
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: receiver.url, retry_policy: "test" });
     const emitted = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
@@ -96,6 +85,5 @@ describe("failed attempts are retried at the scaled schedule offsets", () => {
       Math.round(72 * 3_600_000 * scale),
     );
     expect(receiver.received).toHaveLength(73);
-    await receiver.close();
   }, 90_000);
 });

@@ -1,10 +1,15 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit, settledDelivery } from "./support/deliveries.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
-import { type Received, Receiver } from "./support/receiver.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  createEndpoint,
+  createMerchant,
+  emit,
+  type Received,
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 const data = { amount: 1030000, currency: "ZAR", customer: { email: "é@example.com" }, tags: ["a", "b"] };
 
@@ -26,22 +31,19 @@ function hexVerifies(
 }
 
 describe("standard scheme: verified by the standardwebhooks and svix libraries", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: "0.0001" },
+    receiver: (request, index) => ({
+      status: JSON.parse(request.body).data.fail && index === 0 ? 500 : 200,
+    }),
+  });
 
   beforeAll(async () => {
     // 10 hours become 3.6 s: enough for two attempts of one delivery to carry different timestamps.
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: "0.0001" });
-    receiver = await Receiver.start((request) => ({
-      status: JSON.parse(request.body).data.fail && receiver.received.length === 0 ? 500 : 200,
-    }));
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
   });
 
   it("every attempt verifies; webhook-id is the event id on each, webhook-timestamp the attempt's own time", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
       url: receiver.url,
@@ -71,6 +73,7 @@ describe("standard scheme: verified by the standardwebhooks and svix libraries",
   });
 
   it("during a rotation's grace period it carries one signature per valid secret, each verifying alone", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: receiver.url });
     const rotated = await herald.api(
@@ -103,23 +106,14 @@ describe("hex schemes: a plain HMAC of the raw body, in the deployment's header"
     ["x-startbutton-signature", { HERALD_SIGNATURE_HEADER: "X-Startbutton-Signature" }],
   ] as const) {
     describe(`header ${header}`, () => {
-      let herald: TestHerald;
-      let receiver: Receiver;
-
-      beforeAll(async () => {
-        herald = await startTestHerald(env);
-        receiver = await Receiver.start();
-      });
-      afterAll(async () => {
-        await herald.stop();
-        await receiver.close();
-      });
+      const scene = useHerald({ env });
 
       for (const [scheme, algorithm] of [
         ["hmac-sha256-hex", "sha256"],
         ["hmac-sha512-hex", "sha512"],
       ] as const) {
         it(`${scheme} verifies with crypto.createHmac('${algorithm}', secret)`, async () => {
+          const { herald, receiver } = scene;
           const merchant = await createMerchant(herald);
           const endpoint = await createEndpoint(herald, merchant, {
             url: receiver.url,

@@ -1,30 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   createEndpoint,
   createMerchant,
   eventually,
   startTestHerald,
   type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  useHerald,
+} from "./support/fixture.ts";
 
 describe("the SSRF guard refuses internal targets at delivery time", () => {
-  let registrar: TestHerald;
-  let guarded: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    // Endpoints are registered (and events emitted) while loopback is allowed, by an API alone…
-    registrar = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await guarded?.stop();
-    await registrar.stop();
-    await receiver.close();
-  });
+  // Endpoints are registered (and events emitted) while loopback is allowed, by an API alone…
+  const scene = useHerald({ dispatcher: false });
+  let guarded: TestHerald | undefined;
+  afterAll(() => guarded?.stop());
 
   it("records blocked_target for loopback names and literals, and the receiver gets nothing", async () => {
+    const { herald: registrar, receiver } = scene;
     const port = new URL(receiver.url).port;
     const urls = [
       `http://localhost:${port}/hook`,
@@ -74,7 +65,7 @@ describe("the SSRF guard refuses internal targets at delivery time", () => {
       .execute();
     // Blocked is a failure like any other: retried on schedule, where the guard refuses again.
     expect(deliveries).toEqual(Array(3).fill({ status: "pending", last_error: "blocked_target" }));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Each attempt is recorded after its connection was refused: none reached the receiver.
     expect(receiver.received).toHaveLength(0);
   });
 });

@@ -1,19 +1,18 @@
 import { newId } from "@herald/core";
 import type { DeliveryStatus } from "@herald/db";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   createEndpoint,
   createMerchant,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  merchantWithEndpoint,
+  useHerald,
+} from "./support/fixture.ts";
 
 const hour = 3_600_000;
 
 describe("delivery statistics per endpoint and per merchant", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
   let main: { id: string };
   let second: { id: string };
@@ -27,6 +26,7 @@ describe("delivery statistics per endpoint and per merchant", () => {
     status: DeliveryStatus,
     attempts: { ms: number; error?: string }[],
   ) {
+    const { herald } = scene;
     const at = new Date(Date.now() - ago);
     const { db } = herald.database;
     const eventId = newId("event", at.getTime());
@@ -73,7 +73,7 @@ describe("delivery statistics per endpoint and per merchant", () => {
   }
 
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+    const { herald } = scene;
     merchant = await createMerchant(herald);
     main = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/main" });
     second = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/second" });
@@ -87,9 +87,9 @@ describe("delivery statistics per endpoint and per merchant", () => {
     await seed(second, "test", 5 * hour, "succeeded", [{ ms: 50 }]);
     await seed(live, "live", 6 * hour, "succeeded", [{ ms: 7 }]);
   });
-  afterAll(() => herald.stop());
 
   it("an endpoint over the last 24 hours: attempts, success rate, p50/p95 latency, deliveries by status", async () => {
+    const { herald } = scene;
     const answer = await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${main.id}/stats`);
     expect(answer.status).toBe(200);
     expect(Date.parse(answer.body.until) - Date.parse(answer.body.since)).toBe(24 * hour);
@@ -109,6 +109,7 @@ describe("delivery statistics per endpoint and per merchant", () => {
   });
 
   it("a window given by since and until", async () => {
+    const { herald } = scene;
     const since = new Date(Date.now() - 26 * hour).toISOString();
     const until = new Date(Date.now() - 2.5 * hour).toISOString();
     const answer = await herald.api(
@@ -124,6 +125,7 @@ describe("delivery statistics per endpoint and per merchant", () => {
   });
 
   it("merchant totals, by mode, and within what a mode-bound key may see", async () => {
+    const { herald } = scene;
     const test = await herald.api("GET", `/v1/merchants/${merchant}/stats?mode=test`);
     // Durations 10, 20, 30, 40, 50, 100: the median falls between 30 and 40.
     expect(test.body).toMatchObject({
@@ -168,6 +170,7 @@ describe("delivery statistics per endpoint and per merchant", () => {
   });
 
   it("an endpoint without attempts has a null rate and null latencies; bad windows are refused", async () => {
+    const { herald } = scene;
     const idle = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/idle" });
     const answer = await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${idle.id}/stats`);
     expect(answer.body.attempts).toEqual({
@@ -191,23 +194,17 @@ describe("delivery statistics per endpoint and per merchant", () => {
 });
 
 describe("statistics follow real deliveries", () => {
+  const scene = useHerald();
+
   it("counts an attempt made to a real receiver", async () => {
-    const herald = await startTestHerald();
-    const receiver = await Receiver.start();
-    try {
-      const merchant = await createMerchant(herald);
-      const endpoint = await createEndpoint(herald, merchant, { url: receiver.url });
-      await herald.api("POST", `/v1/merchants/${merchant}/events`, { type: "a.b", mode: "test", data: {} });
-      const stats = await eventually(async () => {
-        const body = (await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${endpoint.id}/stats`))
-          .body;
-        return body.deliveries.succeeded === 1 ? body : undefined;
-      });
-      expect(stats.attempts).toMatchObject({ total: 1, succeeded: 1, failed: 0, success_rate: 1 });
-      expect(stats.attempts.latency_p50_ms).toBe(stats.attempts.latency_p95_ms);
-    } finally {
-      await herald.stop();
-      await receiver.close();
-    }
+    const { herald, receiver } = scene;
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, { url: receiver.url });
+    await herald.api("POST", `/v1/merchants/${merchant}/events`, { type: "a.b", mode: "test", data: {} });
+    const stats = await eventually(async () => {
+      const body = (await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${endpoint.id}/stats`)).body;
+      return body.deliveries.succeeded === 1 ? body : undefined;
+    });
+    expect(stats.attempts).toMatchObject({ total: 1, succeeded: 1, failed: 0, success_rate: 1 });
+    expect(stats.attempts.latency_p50_ms).toBe(stats.attempts.latency_p95_ms);
   });
 });

@@ -1,59 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ApiAnswer, createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 import {
-  type ApiAnswer,
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  acceptedBodies,
+  type DocumentedOperation,
+  documentedOperations,
+  openApiDocument,
+} from "./support/openapi.ts";
 
-// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is walked as plain JSON
-type Json = any;
-
-interface Operation {
-  method: string;
-  /** As documented: `/v1/merchants/{mid}/endpoints/{eid}`. */
-  path: string;
-  adminOnly: boolean;
-}
-
-/** Every keyed operation the app documents, so a new route joins the matrix by itself. */
-function keyedOperations(doc: Json): Operation[] {
-  return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
-    Object.entries(item as Record<string, Json>)
-      .filter(([, operation]) => (operation.security ?? doc.security ?? []).length > 0)
-      .map(([method, operation]) => ({
-        method: method.toUpperCase(),
-        path,
-        adminOnly: operation.security.every((s: Json) => Object.keys(s).every((name) => name === "adminKey")),
-      })),
-  );
-}
-
-/**
- * Bodies that would be accepted from merchant A's admin, for operations whose body has required
- * fields: a refusal is then about who asks, never about what was sent. Mode-bearing ones ask for
- * live-mode data, which A's test key may not write.
- */
-const validBodies: Record<string, unknown> = {
-  "POST /v1/merchants": { name: "Intruder" },
-  "PATCH /v1/merchants/{mid}": { name: "Renamed" },
-  "POST /v1/merchants/{mid}/api-keys": { mode: "live" },
-  "POST /v1/merchants/{mid}/endpoints": { url: "https://127.0.0.1:9/intruder", mode: "live" },
-  "PATCH /v1/merchants/{mid}/endpoints/{eid}": { description: "renamed" },
-  "POST /v1/merchants/{mid}/events": { type: "isolation.check", mode: "live", data: {} },
-  "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "isolation.check", mode: "live", data: {} }] },
-  "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
-  "POST /v1/profiles": { name: "intruder" },
-  "PATCH /v1/profiles/{name}": { description: "renamed" },
-};
+/** A refusal is then about who asks, never about what was sent; live mode, which A's test key may not write. */
+const validBodies = acceptedBodies("live");
 
 describe("tenant isolation: every keyed route refuses whoever is not entitled, and leaks nothing", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-  let operations: Operation[];
+  const scene = useHerald();
+  let operations: DocumentedOperation[];
   /** Merchant A's resources, live mode, by path parameter name. */
   const a: Record<string, string> = {};
   /** Everything of A's that no one else may see: ids, secrets, a payload marker. */
@@ -64,9 +23,8 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
   const liveMarker = `live-payload-${Date.now()}`;
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-    operations = keyedOperations((await herald.api("GET", "/openapi.json", undefined, { key: null })).body);
+    const { herald, receiver } = scene;
+    operations = documentedOperations(await openApiDocument(herald)).filter((operation) => operation.keyed);
 
     a.mid = await createMerchant(herald, "Merchant A");
     // Profiles are the deployment's, admin-only: in the matrix for the refusals.
@@ -117,19 +75,16 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
     aLiveOnly = [a.eid!, a.evid!, a.did!, a.opid!, liveMarker, liveEndpoint.secret.slice(6)];
     aSecrets = [...aLiveOnly, a.mid!, a.kid!, testEndpoint.id, testEvent.body.id, "test-payload"];
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-  });
 
-  function urlOf(operation: Operation): string {
+  function urlOf(operation: DocumentedOperation): string {
     return operation.path.replace(/\{(\w+)\}/g, (_, name: string) => {
       if (!a[name]) throw new Error(`no id of merchant A for {${name}}: add one to the matrix setup`);
       return a[name];
     });
   }
 
-  async function call(operation: Operation, authorization: string | null): Promise<ApiAnswer> {
+  async function call(operation: DocumentedOperation, authorization: string | null): Promise<ApiAnswer> {
+    const { herald } = scene;
     const body = validBodies[`${operation.method} ${operation.path}`] ?? {};
     const sendsBody = operation.method === "POST" || operation.method === "PATCH";
     return herald.api(operation.method, urlOf(operation), sendsBody ? body : undefined, {
@@ -161,6 +116,7 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
   });
 
   it("answers the matrix's ids to the admin and to A's live key, so every refusal below is about the caller", async () => {
+    const { herald } = scene;
     for (const operation of operations.filter((o) => o.method === "GET")) {
       const admin = await call(operation, `Bearer ${herald.adminKey}`);
       expect(admin.status, `${operation.path} as admin`).toBe(200);
@@ -171,6 +127,7 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
   });
 
   it("answers 401 without a key, with a malformed key and with a revoked key", async () => {
+    const { herald } = scene;
     const malformed = [
       "",
       "Bearer",
@@ -221,6 +178,7 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
   });
 
   it("left A's data as it was: nothing above wrote anything", async () => {
+    const { herald } = scene;
     const endpoint = await herald.api("GET", `/v1/merchants/${a.mid}/endpoints/${a.eid}`);
     expect(endpoint.body).toMatchObject({ description: liveMarker, enabled: true });
     const merchant = await herald.api("GET", `/v1/merchants/${a.mid}`);

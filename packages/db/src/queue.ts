@@ -40,8 +40,13 @@ export async function startQueue(
   url: string,
   options: { supervise?: boolean; max?: number } = {},
 ): Promise<PgBoss> {
-  // pg-boss runs on a pool of ours, whose statements are prepared once per connection.
-  const pool = createPool(url, { max: options.max ?? 10, applicationName: "herald-queue" });
+  // pg-boss runs on a pool of ours: its large statements are on the hot path, prepared and planned
+  // once per connection.
+  const pool = createPool(url, {
+    max: options.max ?? 10,
+    applicationName: "herald-queue",
+    preparedStatements: true,
+  });
   const boss = new PgBoss({
     db: { executeSql: (text, values) => pool.query(text, values) },
     supervise: options.supervise ?? true,
