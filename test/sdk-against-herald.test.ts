@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Herald, HeraldApiError, HeraldConnectionError, HeraldTimeoutError } from "@herald/sdk";
@@ -26,8 +26,7 @@ describe("@herald/sdk against a real Herald", () => {
     const doc = (await server.api("GET", "/openapi.json", undefined, { key: null })).body;
     const file = new URL("../packages/sdk/src/types.gen.ts", import.meta.url);
     const generated = formatted(typesFromOpenApi(doc));
-    // After an API change: HERALD_UPDATE_SDK_TYPES=1 npx vitest run test/sdk-against-herald.test.ts
-    if (process.env.HERALD_UPDATE_SDK_TYPES === "1") writeFileSync(file, generated);
+    // After an API change: npm start, then node packages/sdk/scripts/generate-types.ts <its /openapi.json>
     expect(generated, "packages/sdk/src/types.gen.ts is stale: regenerate it").toBe(
       readFileSync(file, "utf8"),
     );
