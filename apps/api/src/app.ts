@@ -27,6 +27,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
+import { relayRoutes } from "./routes/relay.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
@@ -73,6 +74,7 @@ const resources: RoutePlugin[] = [
   recoveryRoutes,
   testEventRoutes,
   statsRoutes,
+  relayRoutes,
 ];
 
 const buildAjv = AjvCompiler();

@@ -27,6 +27,8 @@ const operationIds: Record<string, string> = {
   "GET /v1/merchants/{mid}/stats": "getMerchantStats",
   "GET /v1/merchants/{mid}/endpoints/{eid}/stats": "getEndpointStats",
   "GET /v1/merchants/{mid}/endpoints/{eid}/attempts": "listEndpointAttempts",
+  "GET /v1/merchants/{mid}/relay-sessions/{sid}/stream": "streamRelaySession",
+  "POST /v1/merchants/{mid}/relay-sessions/{sid}/requests/{rid}/answer": "answerRelayRequest",
 };
 
 const pascal = (words: string[]) =>
@@ -241,6 +243,11 @@ function finishOperation(operation: Json, path: string): void {
     if (json.schema.description === undefined) delete json.schema.description;
     body.required = false;
   }
+  // Its answer is an event stream, which Fastify's response schemas cannot say.
+  if (operation.operationId === "streamRelaySession")
+    operation.responses["200"].content = {
+      "text/event-stream": { schema: { type: "string", description: "Server-Sent Events." } },
+    };
   if (operation.operationId === "emitEvent")
     json.example = { type: "payment.succeeded", data: examples.Event.data };
 

@@ -28,6 +28,7 @@ import type { JobInsert, PgBoss } from "pg-boss";
 import { createGuardedAgent } from "./guarded-agent.ts";
 import { claimOf, Leases } from "./leases.ts";
 import { metrics } from "./metrics.ts";
+import { isRelayUrl, relay } from "./relay.ts";
 import { send } from "./send.ts";
 import { Wakeup } from "./wakeup.ts";
 
@@ -137,13 +138,16 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       userAgent,
       custom: delivery.headers,
     });
-    const sent = await send(agent, {
+    const target = {
       url: delivery.url,
       headers,
       body: delivery.body,
       timeoutMs: delivery.timeout_ms,
       abort: cutShort.signal,
-    });
+    };
+    const sent = isRelayUrl(delivery.url)
+      ? await relay(db, { ...target, endpointId: delivery.endpoint_id, deliveryId: delivery.id })
+      : await send(agent, target);
     const outcome = attemptOutcome({
       trigger,
       // A response cut short (timeout, reset) or a redirect is judged as no response at all.
