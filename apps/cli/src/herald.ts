@@ -5,6 +5,7 @@ import { deliveryCommands } from "./commands/deliveries.ts";
 import { emitCommand } from "./commands/emit.ts";
 import { endpointCommands } from "./commands/endpoints.ts";
 import { keyCommands } from "./commands/keys.ts";
+import { listenCommand } from "./commands/listen.ts";
 import { merchantCommands } from "./commands/merchants.ts";
 import { profileCommands } from "./commands/profiles.ts";
 import { recoverCommand } from "./commands/recover.ts";
@@ -37,6 +38,7 @@ for (const register of [
   deliveryCommands,
   recoverCommand,
   verifyCommand,
+  listenCommand,
   profileCommands,
 ])
   register(program);
