@@ -101,4 +101,35 @@ describe("herald listen forwards a relay endpoint's deliveries to a local server
     expect(failed.next_attempt_at).not.toBeNull();
     expect(local.received).toHaveLength(1);
   });
+
+  it("lets a Herald holding a stream shut down; the CLI keeps trying to reconnect", async () => {
+    const third = await startTestHerald({}, { sameDatabaseAs: first });
+    const merchant = await createMerchant(first, "Shutdown Shop");
+    const cli = spawn(process.execPath, [bin, "--json", "listen", "--forward-to", `${local.url}/webhooks`], {
+      env: {
+        PATH: process.env.PATH!,
+        HERALD_URL: third.url,
+        HERALD_API_KEY: first.adminKey,
+        HERALD_MERCHANT: merchant,
+      },
+    });
+    children.push(cli);
+    let stderr = "";
+    cli.stderr.on("data", (chunk) => (stderr += chunk));
+    const lines: Record<string, unknown>[] = [];
+    createInterface({ input: cli.stdout }).on("line", (line) => lines.push(JSON.parse(line)));
+    const ready = await eventually(async () => lines.find((l) => l.ready), 20_000);
+    await eventually(async () => {
+      const session = await first.database.db
+        .selectFrom("relay_sessions")
+        .select("connected_at")
+        .where("id", "=", ready.id as string)
+        .executeTakeFirst();
+      return session?.connected_at ? true : undefined;
+    });
+    // Hangs (and the hook times out) if an open stream holds the server open.
+    await third.stop();
+    await eventually(async () => (stderr.includes("reconnecting") ? true : undefined));
+    expect(cli.exitCode).toBeNull();
+  });
 });

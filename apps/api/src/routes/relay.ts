@@ -5,6 +5,7 @@ import {
   createEndpoint,
   createRelaySession,
   disconnectRelaySession,
+  forgetExpiredRelayRequests,
   getRelaySession,
   type RelaySession,
   relayHeartbeatMs,
@@ -81,6 +82,11 @@ const streamPollMs = 50;
 
 export async function relayRoutes(app: HeraldApp) {
   const { db, encryptionKey } = app.herald;
+  // Open streams never finish on their own: closing the app ends them, or it would wait forever.
+  const streams = new Set<AbortController>();
+  app.addHook("preClose", async () => {
+    for (const stream of streams) stream.abort();
+  });
 
   /** The session `sid` within the caller's reach: a live-mode key reaches no relay session. */
   async function loadSession(scope: Scope, sid: string): Promise<RelaySession> {
@@ -172,6 +178,7 @@ export async function relayRoutes(app: HeraldApp) {
         `event: ready\ndata: ${JSON.stringify({ session_id: session.id, endpoint_id: session.endpoint_id })}\n\n`,
       );
       const closed = new AbortController();
+      streams.add(closed);
       request.raw.on("close", () => closed.abort());
       let lastBeat = Date.now();
       try {
@@ -188,6 +195,7 @@ export async function relayRoutes(app: HeraldApp) {
           if (Date.now() - lastBeat >= relayHeartbeatMs) {
             lastBeat = Date.now();
             await touchRelaySession(db, session.id);
+            await forgetExpiredRelayRequests(db, session.id);
             stream.write(": alive\n\n");
           }
           await sleep(streamPollMs, undefined, { signal: closed.signal }).catch(() => undefined);
@@ -195,6 +203,7 @@ export async function relayRoutes(app: HeraldApp) {
       } catch (error) {
         request.log.warn({ err: error }, "relay stream ended");
       } finally {
+        streams.delete(closed);
         await disconnectRelaySession(db, session.id).catch(() => undefined);
         stream.end();
       }

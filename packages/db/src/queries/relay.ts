@@ -74,6 +74,18 @@ export function readRelayRequest(db: Db, id: string): Promise<RelayRequest | und
   return db.selectFrom("relay_requests").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/**
+ * Attempts whose dispatcher died while waiting (it deletes its own otherwise): long past their
+ * expiry, nobody will read them.
+ */
+export async function forgetExpiredRelayRequests(db: Db, sessionId: string): Promise<void> {
+  await db
+    .deleteFrom("relay_requests")
+    .where("session_id", "=", sessionId)
+    .where("expires_at", "<", sql<Date>`now() - interval '1 minute'`)
+    .execute();
+}
+
 export async function deleteRelayRequest(db: Db, id: string): Promise<void> {
   await db.deleteFrom("relay_requests").where("id", "=", id).execute();
 }
