@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -88,6 +89,24 @@ describe("npm pack of @herald/sdk and @herald/verify installs into a plain JavaS
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
+
+    // The README's SDK example, as written, in the same plain project.
+    const readme = readFileSync(join(repo, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Sending events from code"));
+    const example = /```js\n([\s\S]*?)```/.exec(section)![1]!;
+    await writeFile(join(scratch, "readme.js"), example);
+    const merchant = await herald.api("POST", "/v1/merchants", { name: "README" });
+    const readmeRun = await run(process.execPath, ["readme.js"], {
+      cwd: scratch,
+      env: {
+        ...process.env,
+        HERALD_URL: herald.url,
+        HERALD_API_KEY: herald.adminKey,
+        HERALD_MERCHANT: merchant.body.id,
+      },
+      timeout: 30_000,
+    });
+    expect(readmeRun.stdout).toMatch(/^validation url /);
     expect(lines).toContainEqual({ refused: "url" });
     expect(lines).toContainEqual({
       verified: expect.objectContaining({ type: "payment.succeeded", data: { amount: 4999 } }),
