@@ -65,6 +65,7 @@ describe("the herald CLI, run as a child process against a real Herald", () => {
       ["retry"],
       ["recover"],
       ["verify"],
+      ["listen"],
       ["profiles", "save"],
     ];
     const runs = await Promise.all(commands.map((command) => cli([...command, "--help"])));

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createConfig, lintFromString } from "@redocly/openapi-core";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHerald, type TestHerald } from "./support/herald.ts";
 
@@ -31,6 +33,22 @@ describe("/openapi.json is what a client generator needs", () => {
     });
     const found = problems.map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
     expect(found).toEqual([]);
+  });
+
+  it("gives real examples (an event, an endpoint, a delivery with attempts) that fit their schemas", () => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    ajv.addSchema(doc, "openapi.json");
+    for (const name of ["Event", "Endpoint", "DeliveryWithAttempts"]) {
+      const [example] = doc.components.schemas[name].examples;
+      const validate = ajv.compile({ $ref: `openapi.json#/components/schemas/${name}` });
+      expect(validate(example), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+    expect(
+      doc.paths["/v1/merchants/{mid}/events"].post.requestBody.content["application/json"].example,
+    ).toMatchObject({
+      type: "payment.succeeded",
+    });
   });
 
   it("names every operation with a unique operationId", () => {
