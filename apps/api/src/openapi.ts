@@ -139,8 +139,14 @@ const problemDescriptions: Record<string, string> = {
   "503": "The database is unreachable or the process is shutting down; retry shortly.",
 };
 
-/** Routes that can answer 409; every other route cannot, so it does not say it may. */
+/**
+ * Routes that can answer 409; every other route cannot, so it does not say it may. A route added
+ * later says so itself with `"x-herald-conflicts": true` in its schema.
+ */
 const conflicting = new Set(["emitEvent", "retryDelivery"]);
+
+/** The problems `answers()` lists on every route; other error statuses a route declares are its own and kept. */
+const derivedStatuses = new Set(["400", "401", "403", "404", "409", "413", "415", "503"]);
 
 /**
  * The errors this route can give, derived from what it is: every path may be malformed (400);
@@ -153,7 +159,7 @@ function errorStatuses(operation: Json, path: string): string[] {
     "400",
     ...(keyed ? ["401", "403"] : []),
     ...(path.includes("{") ? ["404"] : []),
-    ...(conflicting.has(operation.operationId) ? ["409"] : []),
+    ...(conflicting.has(operation.operationId) || operation["x-herald-conflicts"] ? ["409"] : []),
     ...(operation.requestBody ? ["413", "415"] : []),
     ...(keyed ? ["503"] : []),
   ];
@@ -309,7 +315,7 @@ function finishOperation(operation: Json, path: string): void {
   );
   const responses: Json = {};
   for (const [status, response] of Object.entries(operation.responses ?? {}) as [string, Json][]) {
-    if (/^[45]\d\d$/.test(status)) continue;
+    if (derivedStatuses.has(status)) continue;
     responses[status] = {
       ...response,
       headers: {
@@ -321,7 +327,9 @@ function finishOperation(operation: Json, path: string): void {
       },
     };
   }
-  for (const status of errorStatuses(operation, path))
+  const statuses = errorStatuses(operation, path);
+  delete operation["x-herald-conflicts"];
+  for (const status of statuses)
     responses[status] = {
       description: problemDescriptions[status],
       headers: { "x-request-id": { $ref: "#/components/headers/RequestId" } },
