@@ -27,8 +27,6 @@ const operationIds: Record<string, string> = {
   "GET /v1/merchants/{mid}/stats": "getMerchantStats",
   "GET /v1/merchants/{mid}/endpoints/{eid}/stats": "getEndpointStats",
   "GET /v1/merchants/{mid}/endpoints/{eid}/attempts": "listEndpointAttempts",
-  "GET /v1/merchants/{mid}/relay-sessions/{sid}/stream": "streamRelaySession",
-  "POST /v1/merchants/{mid}/relay-sessions/{sid}/requests/{rid}/answer": "answerRelayRequest",
 };
 
 const pascal = (words: string[]) =>
@@ -292,21 +290,12 @@ export function finishDocument(doc: Json): Json {
 }
 
 function finishOperation(operation: Json, path: string): void {
-  // A body that may be left out is a union with null in the schema Fastify validates.
+  // A body that may be left out is a union with null in the schema Fastify validates (it sees a
+  // missing body as null): the body is optional. The null stays in the schema, since a JSON `null`
+  // body is accepted too.
   const body = operation.requestBody;
   const json = body?.content?.["application/json"];
-  const branches: Json[] | undefined = json?.schema?.anyOf;
-  if (branches?.some((b) => b.type === "null")) {
-    const rest = branches.filter((b) => b.type !== "null");
-    json.schema = rest.length === 1 ? { ...rest[0], description: json.schema.description } : { anyOf: rest };
-    if (json.schema.description === undefined) delete json.schema.description;
-    body.required = false;
-  }
-  // Its answer is an event stream, which Fastify's response schemas cannot say.
-  if (operation.operationId === "streamRelaySession")
-    operation.responses["200"].content = {
-      "text/event-stream": { schema: { type: "string", description: "Server-Sent Events." } },
-    };
+  if (json?.schema?.anyOf?.some((b: Json) => b.type === "null")) body.required = false;
   if (operation.operationId === "emitEvent")
     json.example = { type: "payment.succeeded", data: examples.Event.data };
 

@@ -53,12 +53,18 @@ function profileOf(options: GlobalOptions): Profile {
   return profiles[name ?? "default"] ?? {};
 }
 
-export function connect(options: GlobalOptions): Herald {
+/** Herald's URL and the key to use. */
+export function settings(options: GlobalOptions): { url: string; apiKey: string } {
   const profile = profileOf(options);
   const url = options.url ?? process.env.HERALD_URL ?? profile.url;
   const apiKey = options.apiKey ?? process.env.HERALD_API_KEY ?? profile.api_key;
   if (!url) throw new UsageError("Where is Herald? Set HERALD_URL, pass --url, or save a profile.");
   if (!apiKey) throw new UsageError("No API key: set HERALD_API_KEY, pass --api-key, or save a profile.");
+  return { url: url.replace(/\/+$/, ""), apiKey };
+}
+
+export function connect(options: GlobalOptions): Herald {
+  const { url, apiKey } = settings(options);
   return new Herald({ baseUrl: url, apiKey });
 }
 

@@ -82,26 +82,6 @@ export class Transport {
     return `${this.#baseUrl}${filled}${text ? `?${text}` : ""}`;
   }
 
-  /**
-   * Opens a long-lived GET (a stream) with no timeout beyond connecting: answers the response once
-   * its headers arrive, or throws the problem.
-   */
-  async open(operation: OperationId, path: Record<string, string>, signal?: AbortSignal): Promise<Response> {
-    const url = this.url(operation, path);
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        headers: { authorization: `Bearer ${this.#apiKey}`, accept: "text/event-stream" },
-        signal,
-      });
-    } catch (cause) {
-      if (signal?.aborted) throw cause;
-      throw new HeraldConnectionError(`GET ${url} failed: ${(cause as Error).message}`, { cause });
-    }
-    if (!response.ok) await answer(response);
-    return response;
-  }
-
   async call<Op extends OperationId>(operation: Op, call: Call<Op> = {}): Promise<Operations[Op]["answer"]> {
     const [method] = operationRoutes[operation];
     const url = this.url(operation, call.path, call.query ?? {});
@@ -138,33 +118,6 @@ export class Transport {
         continue;
       }
       return answer(response) as Promise<Operations[Op]["answer"]>;
-    }
-  }
-}
-
-/** One Server-Sent Event. */
-export interface StreamEvent {
-  event: string;
-  data: string;
-}
-
-/** The events of an open `text/event-stream` response, as they arrive; comments are skipped. */
-export async function* serverSentEvents(response: Response): AsyncGenerator<StreamEvent, void, undefined> {
-  if (!response.body) return;
-  const decoder = new TextDecoder();
-  let buffer = "";
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      let event = "message";
-      const data: string[] = [];
-      for (const line of block.split("\n")) {
-        if (line.startsWith("event:")) event = line.slice(6).trim();
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-      }
-      if (data.length) yield { event, data: data.join("\n") };
     }
   }
 }

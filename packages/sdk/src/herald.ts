@@ -1,24 +1,10 @@
-import {
-  type HeraldOptions,
-  type OperationId,
-  type RequestOptions,
-  serverSentEvents,
-  Transport,
-} from "./client.ts";
+import { type HeraldOptions, type OperationId, type RequestOptions, Transport } from "./client.ts";
 import type { Operations } from "./types.gen.ts";
 
 type Query<Op extends OperationId> = Operations[Op]["query"];
 type Body<Op extends OperationId> = Operations[Op]["body"];
 type Answer<Op extends OperationId> = Operations[Op]["answer"];
 type Item<Op extends OperationId> = Answer<Op> extends { data: (infer T)[] } ? T : never;
-
-/** One attempt handed to `herald listen`: POST `body` with `headers` to the local server. */
-export interface RelayedAttempt {
-  id: string;
-  delivery_id: string;
-  headers: Record<string, string>;
-  body: string;
-}
 
 export interface EmitOptions extends RequestOptions {
   /**
@@ -183,34 +169,7 @@ export class Herald {
       this.#read("getMerchantStats", { mid }, query, options),
   };
 
-  /** What `herald listen` is made of: a relay endpoint's attempts, handed over a stream. */
-  readonly relaySessions = {
-    create: (mid: string, body?: Body<"createRelaySession">, options?: RequestOptions) =>
-      this.#call("createRelaySession", { mid }, { body }, options),
-    /** The session's attempts as they come; ends when the stream closes, or `signal` aborts. */
-    stream: (mid: string, sid: string, signal?: AbortSignal) =>
-      relayStream(this.#transport, mid, sid, signal),
-    answer: (
-      mid: string,
-      sid: string,
-      rid: string,
-      body: Body<"answerRelayRequest">,
-      options?: RequestOptions,
-    ) => this.#call("answerRelayRequest", { mid, sid, rid }, { body }, options),
-  };
-
   readonly retryPolicies = {
     list: (options?: RequestOptions) => this.#read("listRetryPolicies", {}, undefined, options),
   };
-}
-
-async function* relayStream(
-  transport: Transport,
-  mid: string,
-  sid: string,
-  signal?: AbortSignal,
-): AsyncGenerator<RelayedAttempt, void, undefined> {
-  const response = await transport.open("streamRelaySession", { mid, sid }, signal);
-  for await (const message of serverSentEvents(response))
-    if (message.event === "attempt") yield JSON.parse(message.data) as RelayedAttempt;
 }

@@ -447,7 +447,7 @@ export interface Operations {
       grace_period_hours?: number;
       /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes. Generated when absent. */
       secret?: string;
-    };
+    } | null;
     bodyRequired: false;
     answer: {
       /** The new secret; the only time it is shown. */
@@ -589,7 +589,7 @@ export interface Operations {
     body: {
       /** Only this endpoint; by default every enabled endpoint the event matches. */
       endpoint_id?: string;
-    };
+    } | null;
     bodyRequired: false;
     answer: {
       event_id: string;
@@ -609,7 +609,7 @@ export interface Operations {
       type?: string;
       /** The event's data, such as a sample of that type; a short test message by default. */
       data?: Record<string, unknown>;
-    };
+    } | null;
     bodyRequired: false;
     answer: {
       event_id: string;
@@ -689,47 +689,6 @@ export interface Operations {
       };
     };
   };
-  /** POST /v1/merchants/{mid}/relay-sessions: Start a relay session for `herald listen` */
-  createRelaySession: {
-    query: Record<string, never>;
-    body: {
-      /** Event types to receive, as for an endpoint; empty or absent: all. */
-      event_types?: string[];
-    };
-    bodyRequired: false;
-    answer: {
-      id: string;
-      /** The relay endpoint: test mode, url `relay://<session id>`. */
-      endpoint_id: string;
-      /** The relay endpoint's signing secret; the only time it is shown. */
-      secret: string;
-      event_types: string[];
-    };
-  };
-  /** GET /v1/merchants/{mid}/relay-sessions/{sid}/stream: Hold a relay session's stream */
-  streamRelaySession: {
-    query: Record<string, never>;
-    body: never;
-    bodyRequired: false;
-    answer: undefined;
-  };
-  /** POST /v1/merchants/{mid}/relay-sessions/{sid}/requests/{rid}/answer: Answer a relayed attempt with what the local server said */
-  answerRelayRequest: {
-    query: Record<string, never>;
-    body: {
-      /** The local server's status; null when it gave none. */
-      status: number | null;
-      headers?: Record<string, string>;
-      /** At most 64 KiB, as for any attempt. */
-      body?: string;
-      duration_ms: number;
-      /** Why the local server gave no usable answer. */
-      error?: ("connection_refused" | "timeout" | "network") | null;
-      error_detail?: string | null;
-    };
-    bodyRequired: true;
-    answer: undefined;
-  };
 }
 
 /** Each operation's method and path template, by operationId. */
@@ -766,7 +725,4 @@ export const operationRoutes = {
   testEndpoint: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/test"],
   getEndpointStats: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/stats"],
   getMerchantStats: ["GET", "/v1/merchants/{mid}/stats"],
-  createRelaySession: ["POST", "/v1/merchants/{mid}/relay-sessions"],
-  streamRelaySession: ["GET", "/v1/merchants/{mid}/relay-sessions/{sid}/stream"],
-  answerRelayRequest: ["POST", "/v1/merchants/{mid}/relay-sessions/{sid}/requests/{rid}/answer"],
 } as const;

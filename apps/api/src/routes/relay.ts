@@ -25,6 +25,11 @@ import { answers, MerchantParams, PathId, Text } from "../schemas.ts";
  * laptop through a stream the CLI holds open (Server-Sent Events), not over the network. The CLI
  * POSTs each attempt to the local server and answers with what it said; the dispatcher records
  * that answer as the attempt (apps/dispatcher/src/relay.ts).
+ *
+ * These routes are the CLI's own protocol, left out of the OpenAPI document (`hide`) like
+ * /openapi.json itself: a generated client has no use for them, and a stream that never ends
+ * would hang any tool that walks the document calling each GET. test/listen-isolation.test.ts
+ * covers them as the document-driven matrices cover the rest.
  */
 
 const Session = Type.Object({
@@ -100,6 +105,7 @@ export async function relayRoutes(app: HeraldApp) {
     "/v1/merchants/:mid/relay-sessions",
     {
       schema: {
+        hide: true,
         tags: ["endpoints"],
         summary: "Start a relay session for `herald listen`",
         description:
@@ -153,6 +159,7 @@ export async function relayRoutes(app: HeraldApp) {
     "/v1/merchants/:mid/relay-sessions/:sid/stream",
     {
       schema: {
+        hide: true,
         tags: ["endpoints"],
         summary: "Hold a relay session's stream",
         description:
@@ -214,6 +221,7 @@ export async function relayRoutes(app: HeraldApp) {
     "/v1/merchants/:mid/relay-sessions/:sid/requests/:rid/answer",
     {
       schema: {
+        hide: true,
         tags: ["endpoints"],
         summary: "Answer a relayed attempt with what the local server said",
         params: Type.Object({ mid: PathId, sid: PathId, rid: PathId }),

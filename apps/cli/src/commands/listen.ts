@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Herald, HeraldApiError, type RelayedAttempt } from "@herald/sdk";
+import { HeraldApiError } from "@herald/sdk";
 import type { Command } from "commander";
-import { connect, type GlobalOptions, merchantOf } from "../connection.ts";
+import { type GlobalOptions, merchantOf, settings } from "../connection.ts";
 import { paint, statusColour } from "../output.ts";
+import { RelayClient, type RelayedAttempt } from "../relay-client.ts";
 
 /**
  * `herald listen --forward-to URL`: deliveries reach a local server with no public URL. A relay
@@ -80,19 +81,18 @@ function eventType(body: string): string {
 }
 
 async function relayOnce(
-  herald: Herald,
-  mid: string,
+  relay: RelayClient,
   sid: string,
   url: string,
   json: boolean | undefined,
   signal: AbortSignal,
 ) {
-  for await (const attempt of herald.relaySessions.stream(mid, sid, signal)) {
+  for await (const attempt of relay.stream(sid, signal)) {
     // Each attempt on its own: a slow local answer does not hold up the next one.
     void (async () => {
       const answer = await forward(url, attempt);
       const type = eventType(attempt.body);
-      await herald.relaySessions.answer(mid, sid, attempt.id, answer).catch((error: unknown) => {
+      await relay.answer(sid, attempt.id, answer).catch((error: unknown) => {
         process.stderr.write(`${paint("yellow", "answer not recorded:")} ${(error as Error).message}\n`);
       });
       if (json)
@@ -120,13 +120,11 @@ export function listenCommand(program: Command) {
     .option("--session <sid>", "resume a relay session (keeps its endpoint and secret)")
     .action(async (options: { forwardTo: string; events?: string; session?: string }, command: Command) => {
       const global = command.optsWithGlobals<GlobalOptions>();
-      const herald = connect(global);
-      const mid = merchantOf(global);
+      const { url, apiKey } = settings(global);
+      const relay = new RelayClient(url, apiKey, merchantOf(global));
       let sid = options.session;
       if (!sid) {
-        const session = await herald.relaySessions.create(mid, {
-          ...(options.events && { event_types: options.events.split(",").map((t) => t.trim()) }),
-        });
+        const session = await relay.create(options.events?.split(",").map((t) => t.trim()));
         sid = session.id;
         if (global.json) process.stdout.write(`${JSON.stringify({ ready: true, ...session })}\n`);
         else
@@ -143,7 +141,7 @@ export function listenCommand(program: Command) {
       process.once("SIGTERM", () => stop.abort());
       for (let failures = 0; !stop.signal.aborted; ) {
         try {
-          await relayOnce(herald, mid, sid, options.forwardTo, global.json, stop.signal);
+          await relayOnce(relay, sid, options.forwardTo, global.json, stop.signal);
           failures = 0;
         } catch (error) {
           if (stop.signal.aborted) break;
