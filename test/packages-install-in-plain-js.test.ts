@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -60,8 +60,20 @@ describe("npm pack of @herald/sdk and @herald/verify installs into a plain JavaS
   });
 
   it("packs compiled JavaScript with declarations, installs offline, and works against Herald", async () => {
-    for (const name of ["sdk", "verify"])
-      await run("npm", ["pack", "--pack-destination", scratch], { cwd: join(repo, "packages", name) });
+    for (const name of ["sdk", "verify"]) {
+      // Packed from a copy beside the package: prepack rewrites package.json for the tarball, and
+      // other test files running meanwhile import the real package through it.
+      const copy = join(repo, "packages", `.pack-${name}-${process.pid}`);
+      await cp(join(repo, "packages", name), copy, {
+        recursive: true,
+        filter: (source) => !/node_modules|[/\\](dist|test)$/.test(source),
+      });
+      try {
+        await run("npm", ["pack", "--pack-destination", scratch], { cwd: copy });
+      } finally {
+        await rm(copy, { recursive: true, force: true });
+      }
+    }
     const tarballs = (await readdir(scratch)).filter((f) => f.endsWith(".tgz")).sort();
     expect(tarballs).toEqual(["herald-sdk-0.1.0.tgz", "herald-verify-0.1.0.tgz"]);
     for (const tarball of tarballs) {
