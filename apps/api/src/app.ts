@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { AjvCompiler } from "@fastify/ajv-compiler";
 import fastifySwagger from "@fastify/swagger";
@@ -16,6 +17,7 @@ import Fastify, {
 import type pg from "pg";
 import type { PgBoss } from "pg-boss";
 import { authorize } from "./auth.ts";
+import { finishDocument } from "./openapi.ts";
 import { HttpProblem, sendProblem, toProblem } from "./problems.ts";
 import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { attemptRoutes } from "./routes/attempts.ts";
@@ -26,11 +28,14 @@ import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { profileRoutes } from "./routes/profiles.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
+import { relayRoutes } from "./routes/relay.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
 
 export const version = "0.1.0";
+
+const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 
 /** What every route reaches for: set once when the app is built. */
 export interface HeraldContext {
@@ -71,6 +76,7 @@ const resources: RoutePlugin[] = [
   recoveryRoutes,
   testEventRoutes,
   statsRoutes,
+  relayRoutes,
 ];
 
 const buildAjv = AjvCompiler();
@@ -116,7 +122,25 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: "Herald", version, description: "Webhook delivery: signed, retried, logged." },
+      info: {
+        title: "Herald",
+        version,
+        description:
+          "Webhook delivery: signed, retried, logged. Every error is `application/problem+json` naming the `field` at fault.",
+        license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+      },
+      // Relative: the Herald that serves this document, whatever name it is reached by.
+      servers: [{ url: "/", description: "The Herald serving this document" }],
+      tags: [
+        { name: "merchants", description: "The tenants: each has its own keys, endpoints and events." },
+        { name: "api-keys", description: "A merchant's live and test keys." },
+        { name: "endpoints", description: "Where a merchant's events go, how they are signed and retried." },
+        { name: "events", description: "What a provider's services emit; each fans out to deliveries." },
+        { name: "deliveries", description: "One event to one endpoint, with its attempts." },
+        { name: "recovery", description: "Sending again: retries, re-sends and recover operations." },
+        { name: "stats", description: "Delivery statistics." },
+        { name: "operations", description: "Health, readiness, metrics and the published schedules." },
+      ],
       components: {
         securitySchemes: {
           adminKey: { type: "http", scheme: "bearer", description: "The provider's HERALD_ADMIN_KEY." },
@@ -135,8 +159,24 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
       const security = !needsKey(url) ? [] : route.config?.adminOnly ? [admin] : [admin, { merchantKey: [] }];
       return { url, schema: { ...schema, security } };
     },
+    transformObject: (document) => finishDocument((document as { openapiObject: object }).openapiObject),
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/docs",
+    logo: { type: "image/svg+xml", content: asset("herald.svg"), href: "/docs", target: "_self" },
+    theme: {
+      title: "Herald API reference",
+      favicon: [
+        {
+          filename: "favicon.svg",
+          rel: "icon",
+          sizes: "any",
+          type: "image/svg+xml",
+          content: asset("favicon.svg"),
+        },
+      ],
+    },
+  });
   app.addSchema(Problem);
   // Unknown query parameters are refused like unknown body fields, also where a route takes none.
   app.addHook("onRoute", (route) => {

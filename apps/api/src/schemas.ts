@@ -111,3 +111,17 @@ export const problemResponses = Object.fromEntries(
 export function answers<T extends Record<number, TSchema>>(successes: T): T {
   return { ...successes, ...problemResponses };
 }
+
+/** The named retry schedules, as GET /v1/retry-policies publishes them. */
+export const RetryPolicyList = Type.Object({
+  data: Type.Array(
+    Type.Object({
+      name: OneOf(["live", "test", "exponential"]),
+      attempts: Type.Integer({ description: "How many attempts the schedule makes at most." }),
+      offsets_seconds: Type.Array(Type.Number(), {
+        description: "When each attempt is due, in seconds after the first.",
+      }),
+      window_seconds: Type.Optional(Type.Number({ description: "When the last attempt is due." })),
+    }),
+  ),
+});

@@ -31,6 +31,7 @@ import { claimOf, Leases } from "./leases.ts";
 import { listen } from "./listener.ts";
 import { metrics } from "./metrics.ts";
 import { type Finished, Recorder } from "./recording.ts";
+import { isRelayUrl, relay } from "./relay.ts";
 import { SecretCache } from "./secrets.ts";
 import { type Sent, send } from "./send.ts";
 import { storableBody, storableHeaders, storableText } from "./storable.ts";
@@ -239,14 +240,16 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
         userAgent,
         custom: delivery.headers,
       });
-      sent = await send(agent, {
+      const target = {
         url: delivery.url,
         headers,
         body,
         timeoutMs: delivery.timeout_ms,
         abort: cutShort.signal,
-        dns,
-      });
+      };
+      sent = isRelayUrl(delivery.url)
+        ? await relay(db, { ...target, endpointId: delivery.endpoint_id, deliveryId: delivery.id })
+        : await send(agent, { ...target, dns });
     } catch (error) {
       // Ours, not the receiver's (a secret that cannot be decrypted with this process's key, say):
       // on record as `internal`, and the delivery follows its schedule like any failed attempt.

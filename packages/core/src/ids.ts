@@ -9,6 +9,8 @@ export const idPrefixes = {
   delivery: "dlv",
   attempt: "att",
   operation: "op",
+  relaySession: "rls",
+  relayRequest: "rlr",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -26,6 +26,8 @@ describe("newId", () => {
       delivery: "dlv",
       attempt: "att",
       operation: "op",
+      relaySession: "rls",
+      relayRequest: "rlr",
     });
     for (const kind of kinds) {
       const id = newId(kind);

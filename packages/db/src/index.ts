@@ -12,6 +12,7 @@ export * from "./queries/merchants.ts";
 export type { Page, PageRequest } from "./queries/page.ts";
 export * from "./queries/profiles.ts";
 export * from "./queries/recovery.ts";
+export * from "./queries/relay.ts";
 export * from "./queries/retention.ts";
 export * from "./queries/stats.ts";
 export * from "./queries/time-ids.ts";

@@ -12,6 +12,8 @@ export interface Database {
   operation_deliveries: OperationDeliveriesTable;
   key_checks: KeyChecksTable;
   profiles: ProfilesTable;
+  relay_sessions: RelaySessionsTable;
+  relay_requests: RelayRequestsTable;
 }
 
 export type Mode = "live" | "test";
@@ -158,6 +160,33 @@ export interface ProfilesTable {
   updated_at: UpdatedAt;
 }
 
+export interface RelaySessionsTable {
+  id: string;
+  merchant_id: string;
+  endpoint_id: string;
+  created_at: CreatedAt;
+  connected_at: Date | null;
+  last_seen_at: Date | null;
+}
+
+export interface RelayRequestsTable {
+  id: string;
+  session_id: string;
+  delivery_id: string;
+  headers: Json<Record<string, string>>;
+  body: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  taken_at: Date | null;
+  answered_at: Date | null;
+  response_status: number | null;
+  response_headers: ColumnType<Record<string, string> | null, string | null, string | null>;
+  response_body: string | null;
+  duration_ms: number | null;
+  error: string | null;
+  error_detail: string | null;
+}
+
 export type Merchant = Selectable<MerchantsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;
 export type Endpoint = Selectable<EndpointsTable>;
@@ -167,3 +196,5 @@ export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
 export type Operation = Selectable<OperationsTable>;
 export type StoredProfile = Selectable<ProfilesTable>;
+export type RelaySession = Selectable<RelaySessionsTable>;
+export type RelayRequest = Selectable<RelayRequestsTable>;

@@ -3,7 +3,7 @@ import { attemptQueue, countPendingDeliveries, migrationsApplied } from "@herald
 import { Gauge, Registry, register } from "prom-client";
 import { Type } from "typebox";
 import type { HeraldApp, HeraldContext } from "../app.ts";
-import { OneOf } from "../schemas.ts";
+import { OneOf, RetryPolicyList } from "../schemas.ts";
 
 const Health = Type.Object({ status: Type.String() });
 
@@ -80,6 +80,7 @@ export async function operationRoutes(app: HeraldApp) {
         summary: "Every named retry schedule",
         description:
           "Offsets in seconds after the first attempt; exponential shows its nominal times (each delay gets ±10 % jitter).",
+        response: { 200: RetryPolicyList },
       },
     },
     async () => ({
