@@ -24,10 +24,12 @@ import { endpointRoutes } from "./routes/endpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { portalSessionRoutes } from "./routes/portal-sessions.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
+import { dashboardRoutes } from "./ui/index.ts";
 
 export const version = "0.1.0";
 
@@ -69,6 +71,7 @@ const resources: RoutePlugin[] = [
   recoveryRoutes,
   testEventRoutes,
   statsRoutes,
+  portalSessionRoutes,
 ];
 
 const buildAjv = AjvCompiler();
@@ -153,6 +156,9 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
   for (const routes of resources) {
     await app.register(async (scope) => routes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   }
+  await app.register(async (scope) => dashboardRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()), {
+    prefix: "/ui",
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -26,6 +26,8 @@ export interface Config {
   dispatcherConcurrency: number;
   /** Where a dispatcher-only process serves /metrics and /healthz; unset: nowhere. */
   metricsPort: number | undefined;
+  /** CSP frame-ancestors of the dashboard: the origins that may embed the merchant portal. */
+  portalFrameAncestors: string[];
 }
 
 export class ConfigError extends Error {
@@ -91,6 +93,7 @@ export function loadConfig(env: Env = process.env): Config {
     endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
     dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
     metricsPort: env.HERALD_METRICS_PORT ? integer("HERALD_METRICS_PORT", 0, 0, 65535) : undefined,
+    portalFrameAncestors: frameAncestors(env.HERALD_PORTAL_FRAME_ANCESTORS, problems),
   };
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  - ${problems.join("\n  - ")}`);
   return config;
@@ -121,4 +124,15 @@ export function requireSettings(
   const missing = names.filter((name) => config[name] === undefined).map((name) => envNames[name]);
   if (missing.length > 0)
     throw new ConfigError(`Invalid configuration:\n  - ${missing.join(", ")}: required`);
+}
+
+/** Space-separated origins (https://dash.example.com) or CSP keywords ('self', 'none'). */
+function frameAncestors(raw: string | undefined, problems: string[]): string[] {
+  const sources = (raw ?? "").split(/\s+/).filter(Boolean);
+  const bad = sources.find((s) => !/^('self'|'none'|https?:\/\/[a-z0-9.*-]+(:\d+)?)$/i.test(s));
+  if (bad)
+    problems.push(
+      `HERALD_PORTAL_FRAME_ANCESTORS: "${bad}" is not an origin such as https://dash.example.com`,
+    );
+  return sources;
 }

@@ -10,6 +10,8 @@ export interface Database {
   attempts: AttemptsTable;
   operations: OperationsTable;
   operation_deliveries: OperationDeliveriesTable;
+  portal_links: PortalLinksTable;
+  portal_sessions: PortalSessionsTable;
 }
 
 export type Mode = "live" | "test";
@@ -142,3 +144,30 @@ export type Delivery = Selectable<DeliveriesTable>;
 export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
 export type Operation = Selectable<OperationsTable>;
+
+export interface PortalLinksTable {
+  token_hash: Buffer;
+  merchant_id: string;
+  mode: Mode | null;
+  read_only: boolean;
+  session_seconds: number;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export type PortalSessionKind = "operator" | "api_key" | "link";
+
+export interface PortalSessionsTable {
+  token_hash: Buffer;
+  kind: PortalSessionKind;
+  merchant_id: string | null;
+  mode: Mode | null;
+  api_key_id: string | null;
+  read_only: Generated<boolean>;
+  created_at: CreatedAt;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
+export type PortalSession = Selectable<PortalSessionsTable>;

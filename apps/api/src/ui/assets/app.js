@@ -1,0 +1,51 @@
+// Progressive enhancement for the dashboard: every page works without it.
+(() => {
+  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  const local = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  const units = [
+    ["day", 86400],
+    ["hour", 3600],
+    ["minute", 60],
+    ["second", 1],
+  ];
+
+  function hint(date) {
+    const seconds = (date.getTime() - Date.now()) / 1000;
+    for (const [unit, size] of units) {
+      if (Math.abs(seconds) >= size || unit === "second")
+        return relative.format(Math.round(seconds / size), unit);
+    }
+    return "";
+  }
+
+  // Times arrive in UTC; show them in the viewer's timezone, with "3 minutes ago" beside.
+  function localizeTimes(root) {
+    for (const el of root.querySelectorAll("time[datetime]:not([data-local])")) {
+      const date = new Date(el.getAttribute("datetime"));
+      if (Number.isNaN(date.getTime())) continue;
+      el.dataset.local = "1";
+      el.title = el.getAttribute("datetime");
+      el.textContent = `${local.format(date)} (${hint(date)})`;
+    }
+  }
+
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      button.textContent = "Copied";
+    } catch {
+      button.textContent = "Select and copy";
+    }
+  });
+
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    const question = form.dataset?.confirm;
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+
+  document.addEventListener("DOMContentLoaded", () => localizeTimes(document));
+  document.addEventListener("htmx:afterSettle", (event) => localizeTimes(event.target));
+})();
