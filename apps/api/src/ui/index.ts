@@ -94,7 +94,7 @@ export async function dashboardRoutes(app: HeraldApp) {
   app.get("/sign-in", async (request, reply) => {
     const csrf = randomBytes(24).toString("base64url");
     reply.setCookie(signInCsrfCookie, csrf, cookieOptions(request, 3600));
-    return reply.type("text/html").send(signInPage(csrf));
+    return reply.type("text/html").send(signInPage(csrf).text);
   });
 
   app.post("/sign-in", async (request, reply) => {
@@ -120,7 +120,7 @@ export async function dashboardRoutes(app: HeraldApp) {
       if (!found) {
         const again = randomBytes(24).toString("base64url");
         reply.setCookie(signInCsrfCookie, again, cookieOptions(request, 3600));
-        return reply.code(401).type("text/html").send(signInPage(again, "That key is unknown or revoked."));
+        return reply.code(401).type("text/html").send(signInPage(again, "That key is unknown or revoked.").text);
       }
       opened = await createPortalSession(db, {
         kind: "api_key",

@@ -1,7 +1,19 @@
 // Progressive enhancement for the dashboard: every page works without it.
 (() => {
-  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-  const local = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  // A browser whose locale Intl cannot parse (en-US@posix) still gets a readable format.
+  function formats(locale) {
+    return [
+      new Intl.RelativeTimeFormat(locale, { numeric: "auto" }),
+      new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "medium" }),
+    ];
+  }
+  let relative;
+  let local;
+  try {
+    [relative, local] = formats(undefined);
+  } catch {
+    [relative, local] = formats("en");
+  }
   const units = [
     ["day", 86400],
     ["hour", 3600],
