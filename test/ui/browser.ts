@@ -27,7 +27,10 @@ export interface WatchedPage {
 }
 
 /** A fresh browser context (its own cookies) with a page whose dialogs and errors are recorded. */
-export async function openPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<WatchedPage> {
+export async function openPage(
+  browser: Browser,
+  viewport = { width: 1280, height: 900 },
+): Promise<WatchedPage> {
   // A fixed locale and timezone, so the times the page localizes read the same on every machine.
   const context = await browser.newContext({ viewport, locale: "en-GB", timezoneId: "Europe/Paris" });
   // Well inside the test timeout, so a stuck step fails with its own name.

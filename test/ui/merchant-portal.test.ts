@@ -1,7 +1,13 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settledDelivery } from "../support/deliveries.ts";
-import { createEndpoint, createMerchant, eventually, startTestHerald, type TestHerald } from "../support/herald.ts";
+import {
+  createEndpoint,
+  createMerchant,
+  eventually,
+  startTestHerald,
+  type TestHerald,
+} from "../support/herald.ts";
 import { Receiver } from "../support/receiver.ts";
 import { launchBrowser, openPage, screenshot, signIn } from "./browser.ts";
 
@@ -24,7 +30,11 @@ describe("a merchant works in the portal", () => {
     [herald, browser, healthy, flaky, hostile] = await Promise.all([
       startTestHerald({ HERALD_RETRY_TIME_SCALE: String(scale) }),
       launchBrowser(),
-      Receiver.start(() => ({ status: 200, headers: { "content-type": "application/json" }, body: '{"ok":true}' })),
+      Receiver.start(() => ({
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: '{"ok":true}',
+      })),
       Receiver.start(() => (broken ? { status: 500, body: "down" } : { status: 200, body: "back" })),
       Receiver.start(() => ({ status: 200, headers: { "x-evil": hostileHeader }, body: hostileBody })),
     ]);
@@ -133,7 +143,10 @@ describe("a merchant works in the portal", () => {
 
     await page.click("text=Open the delivery");
     await page.locator("ol.timeline .attempt").waitFor();
-    await page.locator("ol.timeline details").last().evaluate((el) => el.setAttribute("open", ""));
+    await page
+      .locator("ol.timeline details")
+      .last()
+      .evaluate((el) => el.setAttribute("open", ""));
     await expect(page.locator("ol.timeline").textContent()).resolves.toContain(hostileBody);
     await page.goto(`${herald.url}/ui/merchants/${merchant}/endpoints`);
     await expect(page.locator("main").textContent()).resolves.toContain(hostileHeader);

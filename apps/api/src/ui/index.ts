@@ -120,7 +120,10 @@ export async function dashboardRoutes(app: HeraldApp) {
       if (!found) {
         const again = randomBytes(24).toString("base64url");
         reply.setCookie(signInCsrfCookie, again, cookieOptions(request, 3600));
-        return reply.code(401).type("text/html").send(signInPage(again, "That key is unknown or revoked.").text);
+        return reply
+          .code(401)
+          .type("text/html")
+          .send(signInPage(again, "That key is unknown or revoked.").text);
       }
       opened = await createPortalSession(db, {
         kind: "api_key",
