@@ -153,14 +153,14 @@ describe("a merchant works in the portal", () => {
 
     // Nothing ran: no dialog, no marker, no injected image anywhere.
     expect(dialogs).toEqual([]);
-    await expect(page.evaluate(() => (window as { __pwned?: number }).__pwned)).resolves.toBeUndefined();
+    await expect(page.evaluate("window.__pwned")).resolves.toBeUndefined();
     await expect(page.locator("main img").count()).resolves.toBe(0);
   });
 
   it("fits a phone's width", async () => {
     const { page } = await openPage(browser, { width: 390, height: 844 });
     await signIn(page, herald.url, key);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "endpoints-phone");
   });
