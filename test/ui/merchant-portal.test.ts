@@ -79,6 +79,11 @@ describe("a merchant works in the portal", () => {
     await expect(page.locator("#test-result pre.json").textContent()).resolves.toBe('{\n  "ok": true\n}');
     expect(healthy.received).toHaveLength(1);
 
+    // The charts draw from the attempts made (uPlot, loaded under the page's CSP).
+    await page.reload();
+    await page.locator(".chart .uplot").nth(1).waitFor();
+    await expect(page.locator(".chart .uplot canvas").count()).resolves.toBe(2);
+
     await page.click("button:has-text('Reveal secret')");
     const secret = await page.locator("#secret code.secret").textContent();
     expect(secret).toMatch(/^whsec_/);
@@ -104,8 +109,14 @@ describe("a merchant works in the portal", () => {
       mode: "test",
       data: { amount: 4200 },
     });
+    const later = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
+      type: "payout.paid",
+      mode: "test",
+      data: { amount: 99 },
+    });
     const { delivery } = await settledDelivery(herald, emitted.body.id);
     expect(delivery.status).toBe("failed");
+    expect((await settledDelivery(herald, later.body.id)).delivery.status).toBe("failed");
 
     const { page, errors } = await openPage(browser);
     await signIn(page, herald.url, key);
@@ -121,14 +132,44 @@ describe("a merchant works in the portal", () => {
 
     broken = false;
     await page.click("button:has-text('Retry now')");
+    // The delivery and its attempts are read one after the other: reload until both show the retry.
     await eventually(async () => {
       await page.reload();
-      return (await page.locator("ol.timeline .attempt").count()) === 4 ? true : undefined;
-    });
-    await expect(page.locator(".status-succeeded").first().textContent()).resolves.toBe("succeeded");
+      const attempts = await page.locator("ol.timeline .attempt").count();
+      const succeeded = await page.locator("dd .status-succeeded").count();
+      return attempts === 4 && succeeded === 1 ? true : undefined;
+    }, 20_000);
     await expect(page.locator("ol.timeline .attempt.ok .status").textContent()).resolves.toBe("200");
-    expect(endpoint.id).toMatch(/^ep_/);
+
+    // The other failed delivery comes back through a recovery of the window, its progress live.
+    await page.goto(`${herald.url}/ui/merchants/${merchant}/endpoints/${endpoint.id}`);
+    await page.click("button:has-text('Recover')");
+    await page.waitForURL(/\/operations\/op_/);
+    await eventually(
+      async () => ((await page.locator(".op-status").textContent()) === "completed" ? true : undefined),
+      20_000,
+    );
+    await expect(page.locator("#progress p").textContent()).resolves.toContain(
+      "1 of 1 re-sent · 1 succeeded",
+    );
+    await screenshot(page, "recovery");
     expect(errors).toEqual([]);
+  });
+
+  it("refuses a bad endpoint form with the field at fault, keeping what was typed", async () => {
+    const { page } = await openPage(browser);
+    await signIn(page, herald.url, key);
+    await page.goto(`${herald.url}/ui/merchants/${merchant}/endpoints/new`);
+    await page.fill("#url", healthy.url);
+    await page.fill("#description", "Typed by hand");
+    await page.fill("#headers", "webhook-signature: forged");
+    await page.click("button:has-text('Add endpoint')");
+    await expect(page.locator(".error code").textContent()).resolves.toBe("headers");
+    await expect(page.locator("#description").inputValue()).resolves.toBe("Typed by hand");
+    const endpoints = await herald.api("GET", `/v1/merchants/${merchant}/endpoints`);
+    expect(endpoints.body.data.map((e: { description: string }) => e.description)).not.toContain(
+      "Typed by hand",
+    );
   });
 
   it("shows a hostile receiver's body and headers as text, and runs none of it", async () => {
