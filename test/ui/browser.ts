@@ -50,7 +50,7 @@ export async function openPage(
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(screenshotDir, { recursive: true });
-  await page.screenshot({ path: new URL(`${name}.png`, screenshotDir).pathname, fullPage: true });
+  await page.screenshot({ path: new URL(`${name}.png`, screenshotDir).pathname, fullPage: false });
 }
 
 export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
