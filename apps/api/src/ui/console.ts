@@ -8,7 +8,7 @@ import {
 import type { FastifyRequest } from "fastify";
 import type { HeraldApp } from "../app.ts";
 import { copyButton, html, page, time } from "./html.ts";
-import { callApi, checkCsrf, mpath, navFor, ok, redirect, requireOperator, UiError } from "./session.ts";
+import { callApi, checkCsrf, mpath, navFor, ok, redirect, requireOperator } from "./session.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects as documented in views.ts
 type Obj = any;
@@ -192,10 +192,5 @@ ${operations.map(
     : html`<p class="empty">No recovery operations yet.</p>`
 }`;
     return reply.type("text/html").send(page("System", body, navFor(session)).text);
-  });
-
-  // An unknown console path answers like any unknown page.
-  app.get("/console/*", async () => {
-    throw new UiError(404, "No such page.");
   });
 }

@@ -50,6 +50,10 @@ const keySessionSeconds = 8 * 3600;
 export async function dashboardRoutes(app: HeraldApp) {
   const { db, config, adminKey } = app.herald;
 
+  // Pages, not API operations: kept out of /openapi.json.
+  app.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
