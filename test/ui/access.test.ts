@@ -37,6 +37,19 @@ describe("who may open and act on dashboard pages", () => {
     return answer.body as { url: string; expires_at: string; mode: string | null; read_only: boolean };
   }
 
+  /** Follows a portal link as a browser does, to the portal's first page. */
+  async function follow(page: Page, url: string) {
+    await page.goto(url);
+    await page.waitForURL(/\/endpoints$/);
+  }
+
+  /** Follows a spent or stale link: the page says why, and no session opens. */
+  async function refused(page: Page, url: string) {
+    await page.goto(url);
+    await expect(page.locator(".error").textContent()).resolves.toContain("already used or has expired");
+    expect(page.url()).toBe(`${herald.url}/ui/portal`);
+  }
+
   /** A form post from the page's own session, as a forger holding that session would send it. */
   function post(page: Page, path: string, form: Record<string, string>) {
     return page.request.post(`${herald.url}${path}`, { form, maxRedirects: 0 });
@@ -58,7 +71,7 @@ describe("who may open and act on dashboard pages", () => {
     );
     expect(refused.status).toBe(403);
     const link = await portalLink(shopA, { mode: "test", ttl: 600 });
-    expect(link.url).toMatch(new RegExp(`^${herald.url}/ui/portal\\?token=[\\w-]{43}$`));
+    expect(link.url).toMatch(new RegExp(`^${herald.url}/ui/portal#token=[\\w-]{43}$`));
     expect(link).toMatchObject({ mode: "test", read_only: false });
     const bad = await herald.api("POST", `/v1/merchants/${shopA}/portal-sessions`, { ttl: 5 });
     expect(bad.status).toBe(400);
@@ -74,15 +87,13 @@ describe("who may open and act on dashboard pages", () => {
   it("opens a portal link once: a reused or expired link is refused", async () => {
     const link = await portalLink(shopA);
     const first = await openPage(browser);
-    await first.page.goto(link.url);
+    await follow(first.page, link.url);
     expect(first.page.url()).toBe(`${herald.url}/ui/merchants/${shopA}/endpoints`);
+    // The token never reached the server in a URL, and is gone from the address bar.
+    expect(first.page.url()).not.toContain("token");
 
     const again = await openPage(browser);
-    const reused = await again.page.goto(link.url);
-    expect(reused?.status()).toBe(410);
-    await expect(again.page.locator(".error").textContent()).resolves.toContain(
-      "already used or has expired",
-    );
+    await refused(again.page, link.url);
     await screenshot(again.page, "portal-link-refused");
 
     const stale = await portalLink(shopA);
@@ -92,7 +103,7 @@ describe("who may open and act on dashboard pages", () => {
       .where("used_at", "is", null)
       .execute();
     const late = await openPage(browser);
-    expect((await late.page.goto(stale.url))?.status()).toBe(410);
+    await refused(late.page, stale.url);
     // Refused links opened no session: the portal still asks to sign in.
     await late.page.goto(`${herald.url}/ui/merchants/${shopA}/endpoints`);
     expect(late.page.url()).toBe(`${herald.url}/ui/sign-in`);
@@ -100,7 +111,7 @@ describe("who may open and act on dashboard pages", () => {
 
   it("keeps merchant A's session off merchant B's pages: direct URLs, forged posts, missing CSRF token", async () => {
     const { page } = await openPage(browser);
-    await page.goto((await portalLink(shopA, { mode: "test" })).url);
+    await follow(page, (await portalLink(shopA, { mode: "test" })).url);
     const csrf = await csrfOf(page);
 
     for (const path of [
@@ -151,9 +162,31 @@ describe("who may open and act on dashboard pages", () => {
     await herald.api("PATCH", `/v1/merchants/${shopA}/endpoints/${endpointA}`, { enabled: true });
   });
 
+  it("switches a portal session without a fixed mode between live and test", async () => {
+    const { page } = await openPage(browser);
+    await follow(page, (await portalLink(shopA)).url);
+    await expect(page.locator(".empty").textContent()).resolves.toContain("No endpoints yet");
+    await page.click("button:has-text('live mode')");
+    await page.waitForURL(/\/endpoints$/);
+    await expect(page.locator("tbody tr").count()).resolves.toBe(1);
+    await expect(page.locator("button:has-text('test mode')").count()).resolves.toBe(1);
+  });
+
+  it("opens no session from a portal token posted by another site", async () => {
+    const link = await portalLink(shopA);
+    const token = new URL(link.url).hash.slice("#token=".length);
+    const { page } = await openPage(browser);
+    await page.goto(`${herald.url}/ui/sign-in`);
+    const answer = await page.request.post(`${herald.url}/ui/portal`, { form: { token }, maxRedirects: 0 });
+    expect(answer.status()).toBe(403);
+    // Refused before it was spent: the link still opens.
+    const other = await openPage(browser);
+    await follow(other.page, link.url);
+  });
+
   it("lets a read-only session look but not act", async () => {
     const { page } = await openPage(browser);
-    await page.goto((await portalLink(shopA, { mode: "test", read_only: true })).url);
+    await follow(page, (await portalLink(shopA, { mode: "test", read_only: true })).url);
     await page.goto(`${herald.url}/ui/merchants/${shopA}/endpoints/${endpointA}`);
     await expect(page.locator("button:has-text('Disable')").isDisabled()).resolves.toBe(true);
     await expect(page.locator("button:has-text('Send test webhook')").isDisabled()).resolves.toBe(true);
@@ -170,7 +203,7 @@ describe("who may open and act on dashboard pages", () => {
 
   it("ends a session on sign-out", async () => {
     const { page } = await openPage(browser);
-    await page.goto((await portalLink(shopA)).url);
+    await follow(page, (await portalLink(shopA)).url);
     await page.click("button:has-text('Sign out')");
     await page.waitForURL(`${herald.url}/ui/sign-in`);
     await page.goto(`${herald.url}/ui/merchants/${shopA}/endpoints`);

@@ -71,7 +71,7 @@ export async function portalSessionRoutes(app: HeraldApp) {
       const link = await createPortalLink(db, grant);
       const origin = `${request.protocol}://${request.host}`;
       return reply.code(201).send({
-        url: `${origin}/ui/portal?token=${link.token}`,
+        url: `${origin}/ui/portal#token=${link.token}`,
         expires_at: link.expiresAt.toISOString(),
         merchant_id: grant.merchantId,
         mode: grant.mode,

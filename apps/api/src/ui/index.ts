@@ -143,8 +143,30 @@ export async function dashboardRoutes(app: HeraldApp) {
     return redirect(reply, home);
   });
 
+  // The link carries its token in the fragment (#token=…), which never reaches a server: app.js
+  // moves it into this form and posts it. A preview bot fetching the link spends nothing.
   app.get("/portal", async (request, reply) => {
-    const token = (request.query as { token?: unknown }).token;
+    const csrf = randomBytes(24).toString("base64url");
+    reply.setCookie(signInCsrfCookie, csrf, cookieOptions(request, 600));
+    return reply.type("text/html").send(
+      page(
+        "Opening the portal",
+        html`<form method="post" action="/ui/portal" id="portal-link" class="card narrow">
+  <input type="hidden" name="_csrf" value="${csrf}">
+  <input type="hidden" name="token" value="">
+  <p class="loading-text">Opening the merchant portal…</p>
+  <noscript><p class="error">Portal links need JavaScript to open.</p></noscript>
+</form>`,
+      ).text,
+    );
+  });
+
+  app.post("/portal", async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const expected = request.cookies[signInCsrfCookie];
+    if (!expected || !sameToken(body._csrf, expected))
+      throw new UiError(403, "The portal link could not be opened here: open it again.");
+    const token = body.token;
     const link =
       typeof token === "string" && token.length < 100 ? await spendPortalLink(db, token) : undefined;
     if (!link)

@@ -58,6 +58,19 @@
     if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  document.addEventListener("DOMContentLoaded", () => localizeTimes(document));
+  // A portal link: its one-time token is in the fragment; post it, and drop it from the address bar.
+  function openPortalLink() {
+    const form = document.getElementById("portal-link");
+    if (!form) return;
+    const token = new URLSearchParams(location.hash.slice(1)).get("token") ?? "";
+    history.replaceState(null, "", location.pathname);
+    form.elements.token.value = token;
+    form.submit();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    openPortalLink();
+    localizeTimes(document);
+  });
   document.addEventListener("htmx:afterSettle", (event) => localizeTimes(event.target));
 })();
