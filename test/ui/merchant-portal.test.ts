@@ -166,10 +166,26 @@ describe("a merchant works in the portal", () => {
     await page.click("button:has-text('Add endpoint')");
     await expect(page.locator(".error code").textContent()).resolves.toBe("headers");
     await expect(page.locator("#description").inputValue()).resolves.toBe("Typed by hand");
+    await expect(page.locator("#headers").inputValue()).resolves.toBe("webhook-signature: forged");
     const endpoints = await herald.api("GET", `/v1/merchants/${merchant}/endpoints`);
     expect(endpoints.body.data.map((e: { description: string }) => e.description)).not.toContain(
       "Typed by hand",
     );
+
+    // Corrected, it is added; then its settings are edited on its page.
+    await page.fill("#headers", "X-Team: payments");
+    await page.click("button:has-text('Add endpoint')");
+    await page.waitForURL(/\/endpoints\/ep_/);
+    await page.fill("#timeout_seconds", "5");
+    await page.fill("#headers", "X-Team: payments\nX-Region: eu");
+    await Promise.all([page.waitForNavigation(), page.click("button:has-text('Save')")]);
+    const id = page.url().split("/").at(-1);
+    const edited = await herald.api("GET", `/v1/merchants/${merchant}/endpoints/${id}`);
+    expect(edited.body).toMatchObject({
+      description: "Typed by hand",
+      timeout_ms: 5000,
+      headers: { "X-Team": "payments", "X-Region": "eu" },
+    });
   });
 
   it("shows a hostile receiver's body and headers as text, and runs none of it", async () => {

@@ -95,9 +95,14 @@ function endpointForm(
 ): Html {
   const chosen = new Set<string>(values.event_types ?? []);
   const offered = [...new Set([...eventTypes, ...chosen])].sort();
-  const headerText = Object.entries(values.headers ?? {})
-    .map(([k, v]) => `${k}: ${v}`)
-    .join("\n");
+  // As typed when the form comes back with an error; else the endpoint's own headers.
+  const headerText =
+    typeof values.headers === "string"
+      ? values.headers
+      : Object.entries(values.headers ?? {})
+          .map(([k, v]) => `${k}: ${v}`)
+          .join("\n");
+  const timeout = values.timeout_seconds ?? (values.timeout_ms ? values.timeout_ms / 1000 : "");
   const policy = typeof values.retry_policy === "string" ? values.retry_policy : "";
   return html`<form method="post" action="${action}" class="card">
   ${error && html`<p class="error" role="alert">${error.message}${error.field ? html` (field <code>${error.field}</code>)` : ""}</p>`}
@@ -140,7 +145,7 @@ function endpointForm(
   <label for="headers">Custom headers (one "Name: value" per line)</label>
   <textarea id="headers" name="headers" rows="3">${headerText}</textarea>
   <label for="timeout_seconds">Timeout (seconds, 1–30)</label>
-  <input id="timeout_seconds" name="timeout_seconds" type="number" min="1" max="30" step="1" value="${values.timeout_ms ? values.timeout_ms / 1000 : ""}">
+  <input id="timeout_seconds" name="timeout_seconds" type="number" min="1" max="30" step="1" value="${timeout}">
   <button type="submit" class="primary" ${session.readOnly ? "disabled" : ""}>${creating ? "Add endpoint" : "Save"}</button>
 </form>`;
 }
@@ -269,7 +274,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
       return redirect(reply, mpath(mid, `/endpoints/${seg(created.id)}`));
     } catch (error) {
       if (!(error instanceof UiError) || error.status !== 400) throw error;
-      const values = { ...form, event_types: list(form.event_types), headers: {} };
+      const values = { ...form, event_types: list(form.event_types) };
       const page_ = endpointForm(
         session,
         await formTypes(session, mid),
