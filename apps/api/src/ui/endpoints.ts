@@ -275,7 +275,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
     } catch (error) {
       if (!(error instanceof UiError) || error.status !== 400) throw error;
       const values = { ...form, event_types: list(form.event_types) };
-      const page_ = endpointForm(
+      const refused = endpointForm(
         session,
         await formTypes(session, mid),
         values,
@@ -286,7 +286,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
       return reply
         .code(400)
         .type("text/html")
-        .send(page("Add endpoint", page_, navFor(session, mid)).text);
+        .send(page("Add endpoint", refused, navFor(session, mid)).text);
     }
   });
 
@@ -420,8 +420,7 @@ ${endpointForm(session, await formTypes(session, mid), e, base, false, error)}
       ? html`${attemptCard(sent.attempt, false)}<p><a href="${mpath(mid, `/deliveries/${seg(sent.delivery_id)}`)}">Open the delivery</a></p>`
       : html`<p>No attempt yet; <a href="${mpath(mid, `/deliveries/${seg(sent.delivery_id)}`)}">follow the delivery</a>.</p>`;
     if (request.headers["hx-request"]) return reply.type("text/html").send(result.text);
-    const session_ = session;
-    return reply.type("text/html").send(page("Test webhook", result, navFor(session_, mid)).text);
+    return reply.type("text/html").send(page("Test webhook", result, navFor(session, mid)).text);
   });
 
   app.post("/merchants/:mid/endpoints/:eid/secret", async (request, reply) => {
