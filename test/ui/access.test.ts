@@ -201,6 +201,26 @@ describe("who may open and act on dashboard pages", () => {
     expect(receiver.received).toHaveLength(0);
   });
 
+  it("ends a key session when its key is revoked, and any session when it expires", async () => {
+    const created = await herald.api("POST", `/v1/merchants/${shopA}/api-keys`, { mode: "test" });
+    const { page } = await openPage(browser);
+    await signIn(page, herald.url, created.body.key);
+    expect(page.url()).toBe(`${herald.url}/ui/merchants/${shopA}/endpoints`);
+    await herald.api("DELETE", `/v1/merchants/${shopA}/api-keys/${created.body.id}`);
+    await page.reload();
+    expect(page.url()).toBe(`${herald.url}/ui/sign-in`);
+
+    const other = await openPage(browser);
+    await follow(other.page, (await portalLink(shopA, { mode: "test" })).url);
+    await herald.database.db
+      .updateTable("portal_sessions")
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where("kind", "=", "link")
+      .execute();
+    await other.page.reload();
+    expect(other.page.url()).toBe(`${herald.url}/ui/sign-in`);
+  });
+
   it("ends a session on sign-out", async () => {
     const { page } = await openPage(browser);
     await follow(page, (await portalLink(shopA)).url);
@@ -237,6 +257,9 @@ describe("who may open and act on dashboard pages", () => {
       15_000,
     );
     await expect(page.locator("[data-figure=success-rate]").textContent()).resolves.toBe("100 %");
+    expect(Number(await page.locator("[data-figure=deliveries-per-second]").textContent())).toBeGreaterThan(
+      0,
+    );
     await screenshot(page, "console-system");
 
     // The operator sees a merchant's portal pages too.

@@ -149,6 +149,7 @@ ${keys.data.map(
     ]);
     const rate = f.attempts ? `${Math.round((f.succeeded / f.attempts) * 1000) / 10} %` : "—";
     return html`<div id="figures" class="figures" hx-get="/ui/console/system/figures" hx-trigger="every 2s" hx-swap="outerHTML">
+  <div class="figure"><span class="value" data-figure="deliveries-per-second">${(f.deliveries / f.windowSeconds).toFixed(2)}</span><span class="label">new deliveries/s (last ${f.windowSeconds} s)</span></div>
   <div class="figure"><span class="value" data-figure="attempts-per-second">${(f.attempts / f.windowSeconds).toFixed(2)}</span><span class="label">attempts/s (last ${f.windowSeconds} s)</span></div>
   <div class="figure"><span class="value" data-figure="success-rate">${rate}</span><span class="label">success rate (last ${f.windowSeconds} s)</span></div>
   <div class="figure"><span class="value" data-figure="attempts">${f.attempts}</span><span class="label">attempts (last ${f.windowSeconds} s)</span></div>

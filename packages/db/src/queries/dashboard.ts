@@ -70,6 +70,8 @@ export interface SystemFigures {
   windowSeconds: number;
   attempts: number;
   succeeded: number;
+  /** Deliveries created (events fanned out to endpoints) in the window. */
+  deliveries: number;
   pendingDeliveries: number;
   /** Seconds the oldest due delivery has been waiting past its time; 0 when none is late. */
   lagSeconds: number;
@@ -82,6 +84,7 @@ export async function systemFigures(db: Db, windowSeconds: number): Promise<Syst
     SELECT
       (SELECT count(*)::int FROM attempts WHERE id >= ${firstIdAt("attempt", since)}) AS attempts,
       (SELECT count(*)::int FROM attempts WHERE id >= ${firstIdAt("attempt", since)} AND error IS NULL) AS succeeded,
+      (SELECT count(*)::int FROM deliveries WHERE id >= ${firstIdAt("delivery", since)}) AS deliveries,
       (SELECT count(*)::int FROM deliveries WHERE status = 'pending') AS "pendingDeliveries",
       (SELECT coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8
          FROM deliveries WHERE status = 'pending' AND next_attempt_at < now()) AS "lagSeconds"
