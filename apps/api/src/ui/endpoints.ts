@@ -233,7 +233,7 @@ export async function endpointPages(app: HeraldApp) {
         ]);
         return html`<tr>
   <td><a href="${mpath(mid, `/endpoints/${seg(e.id)}`)}">${e.url}</a><br><span class="muted">${e.description}</span></td>
-  <td>${e.mode}</td>
+  <td>${e.mode} mode</td>
   <td>${e.event_types.length ? e.event_types.join(", ") : "every type"}</td>
   <td>${health(stats.body, attempts.body?.data?.[0], e)}</td>
 </tr>`;
