@@ -241,6 +241,22 @@ describe("who may open and act on dashboard pages", () => {
     await expect(page.locator("tbody td:first-child").allTextContents()).resolves.toEqual(["Shop B"]);
     await screenshot(page, "console-merchants");
 
+    // A new merchant, its first key (shown once, and working) and a portal link, all from the console.
+    await page.fill("#name", "Shop C");
+    await page.click("button:has-text('Create')");
+    await page.waitForURL(/\/api-keys$/);
+    await expect(page.locator(".empty").textContent()).resolves.toContain("No API keys yet");
+    await page.click("button:has-text('New test key')");
+    const key = await page.locator(".notice code.secret").textContent();
+    expect(key).toMatch(/^hk_test_/);
+    const shopC = page.url().split("/").at(-2)!;
+    expect((await herald.api("GET", `/v1/merchants/${shopC}/endpoints`, undefined, { key })).status).toBe(
+      200,
+    );
+    await page.goto(`${herald.url}/ui/merchants/${shopC}/api-keys`);
+    await page.click("button:has-text('Portal link')");
+    await expect(page.locator(".notice code.secret").textContent()).resolves.toMatch(/\/ui\/portal#token=/);
+
     await page.goto(`${herald.url}/ui/console/system`);
     const attempts = page.locator("[data-figure=attempts]");
     const before = Number(await attempts.textContent());

@@ -141,6 +141,13 @@ describe("a merchant works in the portal", () => {
     }, 20_000);
     await expect(page.locator("ol.timeline .attempt.ok .status").textContent()).resolves.toBe("200");
 
+    // Resend: the event goes to this endpoint once more, as a manual attempt of the same delivery.
+    await page.click("button:has-text('Resend event')");
+    await eventually(async () => {
+      await page.reload();
+      return (await page.locator("ol.timeline .attempt").count()) === 5 ? true : undefined;
+    }, 20_000);
+
     // The other failed delivery comes back through a recovery of the window, its progress live.
     await page.goto(`${herald.url}/ui/merchants/${merchant}/endpoints/${endpoint.id}`);
     await page.click("button:has-text('Recover')");
