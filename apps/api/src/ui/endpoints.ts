@@ -1,5 +1,5 @@
 import { openSecret } from "@herald/core";
-import { attemptSeries, getEndpoint, recentEventTypes } from "@herald/db";
+import { attemptSeries, getEndpoint, merchantEventTypes } from "@herald/db";
 import type { FastifyRequest } from "fastify";
 import type { HeraldApp } from "../app.ts";
 import { copyButton, type Html, html, page, pretty, time } from "./html.ts";
@@ -251,7 +251,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
   });
 
   async function formTypes(session: UiSession, mid: string) {
-    return recentEventTypes(db, scopeOf(session, mid));
+    return merchantEventTypes(db, scopeOf(session, mid));
   }
 
   app.get("/merchants/:mid/endpoints/new", async (request, reply) => {
