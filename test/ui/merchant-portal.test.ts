@@ -120,7 +120,15 @@ describe("a merchant works in the portal", () => {
 
     const { page, errors } = await openPage(browser);
     await signIn(page, herald.url, key);
-    await page.goto(`${herald.url}/ui/merchants/${merchant}/deliveries?status=failed`);
+    await page.goto(`${herald.url}/ui/merchants/${merchant}/deliveries`);
+    await page.selectOption("#status", "failed");
+    await page.selectOption("#endpoint_id", endpoint.id);
+    await Promise.all([page.waitForNavigation(), page.click("button:has-text('Filter')")]);
+    // Both failed deliveries of that endpoint, newest first, and nothing else.
+    const rows = page.locator("tbody tr");
+    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.first().locator("a").getAttribute("href")).resolves.toMatch(/\/deliveries\/dlv_/);
+    expect(await rows.nth(1).locator("a").getAttribute("href")).toContain(delivery.id);
     await page.click(`a[href$="/deliveries/${delivery.id}"]`);
     const attempts = page.locator("ol.timeline .attempt");
     await expect(attempts.count()).resolves.toBe(3);

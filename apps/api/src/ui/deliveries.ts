@@ -33,6 +33,12 @@ export async function deliveryPages(app: HeraldApp) {
     for (const [name, value] of Object.entries(filters))
       apiQuery.set(name, name === "since" || name === "until" ? isoTime(value, name) : value);
     const listed = ok(await callApi(app, session, "GET", `${api(mid, "/deliveries")}?${apiQuery}`));
+    const endpoints: Obj[] = ok(
+      await callApi(app, session, "GET", `${api(mid, "/endpoints")}?limit=100`),
+    ).data;
+    // A filter from a link (a deleted endpoint, one past the first hundred) stays visible.
+    if (filters.endpoint_id && !endpoints.some((e) => e.id === filters.endpoint_id))
+      endpoints.push({ id: filters.endpoint_id, url: filters.endpoint_id });
     const next = new URLSearchParams({ ...filters, cursor: listed.next_cursor ?? "" });
     const selected = (v: string) => (filters.status === v ? "selected" : "");
     const body = html`<form method="get" class="card filters">
@@ -41,7 +47,13 @@ export async function deliveryPages(app: HeraldApp) {
     ${["pending", "succeeded", "failed", "cancelled"].map((s) => html`<option value="${s}" ${selected(s)}>${s}</option>`)}
   </select>
   <label for="event_type">Event type</label><input id="event_type" name="event_type" value="${filters.event_type ?? ""}">
-  <label for="endpoint_id">Endpoint id</label><input id="endpoint_id" name="endpoint_id" value="${filters.endpoint_id ?? ""}">
+  <label for="endpoint_id">Endpoint</label>
+  <select id="endpoint_id" name="endpoint_id"><option value="">any</option>
+    ${endpoints.map(
+      (e: Obj) =>
+        html`<option value="${e.id}" ${filters.endpoint_id === e.id ? "selected" : ""}>${e.description || e.url}</option>`,
+    )}
+  </select>
   <label for="since">Since (UTC)</label><input id="since" name="since" type="datetime-local" step="1" value="${filters.since ?? ""}">
   <label for="until">Until (UTC)</label><input id="until" name="until" type="datetime-local" step="1" value="${filters.until ?? ""}">
   <button type="submit">Filter</button> <a href="${mpath(mid, "/deliveries")}">Clear</a>
