@@ -123,7 +123,12 @@ describe("a merchant works in the portal", () => {
     await page.goto(`${herald.url}/ui/merchants/${merchant}/deliveries`);
     await page.selectOption("#status", "failed");
     await page.selectOption("#endpoint_id", endpoint.id);
+    // Typed in the viewer's timezone (the tests' browsers run in Paris, UTC+1 in November), sent in UTC.
+    await expect(page.locator("label[for=since] .tz").textContent()).resolves.toBe("Europe/Paris");
+    await page.fill("#since", "2020-01-01T01:00:00");
     await Promise.all([page.waitForNavigation(), page.click("button:has-text('Filter')")]);
+    expect(new URL(page.url()).searchParams.get("since")).toMatch(/^2020-01-01T00:00(:00)?$/);
+    await expect(page.locator("#since").inputValue()).resolves.toMatch(/^2020-01-01T01:00(:00)?$/);
     // Both failed deliveries of that endpoint, newest first, and nothing else.
     const rows = page.locator("tbody tr");
     await expect(rows.count()).resolves.toBe(2);

@@ -54,8 +54,8 @@ export async function deliveryPages(app: HeraldApp) {
         html`<option value="${e.id}" ${filters.endpoint_id === e.id ? "selected" : ""}>${e.description || e.url}</option>`,
     )}
   </select>
-  <label for="since">Since (UTC)</label><input id="since" name="since" type="datetime-local" step="1" value="${filters.since ?? ""}">
-  <label for="until">Until (UTC)</label><input id="until" name="until" type="datetime-local" step="1" value="${filters.until ?? ""}">
+  <label for="since">Since (<span class="tz">UTC</span>)</label><input id="since" name="since" type="datetime-local" data-utc step="1" value="${filters.since ?? ""}">
+  <label for="until">Until (<span class="tz">UTC</span>)</label><input id="until" name="until" type="datetime-local" data-utc step="1" value="${filters.until ?? ""}">
   <button type="submit">Filter</button> <a href="${mpath(mid, "/deliveries")}">Clear</a>
 </form>
 ${

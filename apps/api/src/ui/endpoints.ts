@@ -338,8 +338,8 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
   <h2>Recover failed deliveries</h2>
   <form method="post" action="${base}/recover">
     ${csrf}
-    <label for="since">Since (UTC)</label><input id="since" name="since" type="datetime-local" step="1" required value="${since.toISOString().slice(0, 19)}">
-    <label for="until">Until (UTC, empty: now)</label><input id="until" name="until" type="datetime-local" step="1" value="">
+    <label for="since">Since (<span class="tz">UTC</span>)</label><input id="since" name="since" type="datetime-local" data-utc step="1" required value="${since.toISOString().slice(0, 19)}">
+    <label for="until">Until (<span class="tz">UTC</span>; empty: now)</label><input id="until" name="until" type="datetime-local" data-utc step="1" value="">
     <button type="submit" ${disabled}>Recover</button>
   </form>
 </section>

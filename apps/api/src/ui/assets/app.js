@@ -52,10 +52,36 @@
     }
   });
 
+  // Date-time fields travel in UTC (what the server reads without a script); the viewer types and
+  // reads them in their own timezone.
+  const pad = (n) => String(n).padStart(2, "0");
+  const naiveLocal = (d) =>
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+
+  function localizeInputs(root) {
+    for (const input of root.querySelectorAll("input[data-utc]")) {
+      const date = input.value ? new Date(`${input.value}Z`) : null;
+      if (date && !Number.isNaN(date.getTime())) input.value = naiveLocal(date);
+    }
+    let zone = "local time";
+    try {
+      zone = Intl.DateTimeFormat("en").resolvedOptions().timeZone || zone;
+    } catch {}
+    for (const span of root.querySelectorAll(".tz")) span.textContent = zone;
+  }
+
   document.addEventListener("submit", (event) => {
     const form = event.target;
     const question = form.dataset?.confirm;
-    if (question && !window.confirm(question)) event.preventDefault();
+    if (question && !window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    for (const input of form.querySelectorAll("input[data-utc]")) {
+      // A date-time without a zone parses as local time.
+      const date = input.value ? new Date(input.value) : null;
+      if (date && !Number.isNaN(date.getTime())) input.value = date.toISOString().slice(0, 19);
+    }
   });
 
   // A portal link: its one-time token is in the fragment; post it, and drop it from the address bar.
@@ -71,6 +97,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     openPortalLink();
     localizeTimes(document);
+    localizeInputs(document);
   });
   document.addEventListener("htmx:afterSettle", (event) => localizeTimes(event.target));
 })();
