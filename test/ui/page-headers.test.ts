@@ -45,8 +45,14 @@ describe("dashboard pages' security headers and cookies", () => {
     expect(localCookie).toMatch(/HttpOnly/);
     expect(localCookie).toMatch(/SameSite=Lax/);
     expect(localCookie).not.toMatch(/Secure/);
-    const remote = await getAs(`${herald.url}/ui/sign-in`, "herald.example.com");
-    expect(String(remote.headers["set-cookie"])).toMatch(/; Secure/);
+    // This Herald lets another site frame the portal: there, cookies must reach a cross-site frame.
+    const remote = String(
+      (await getAs(`${herald.url}/ui/sign-in`, "herald.example.com")).headers["set-cookie"],
+    );
+    expect(remote).toMatch(/; Secure/);
+    expect(remote).toMatch(/SameSite=None/);
+    expect(remote).toMatch(/Partitioned/);
+    expect(remote).toMatch(/HttpOnly/);
   });
 
   it("refuses a frame-ancestors value that is not an origin", () => {

@@ -55,14 +55,22 @@ export function sameToken(a: unknown, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Cookies are Secure unless the browser talks to loopback over plain HTTP (local development). */
+/**
+ * Cookies are Secure unless the browser talks to loopback over plain HTTP (local development).
+ * Where HERALD_PORTAL_FRAME_ANCESTORS lets other sites frame the dashboard, a Lax cookie would never
+ * reach the frame: secure cookies are then SameSite=None and Partitioned (kept per embedding site),
+ * and the CSRF tokens alone guard every state-changing form, as they do everywhere.
+ */
 export function cookieOptions(request: FastifyRequest, maxAgeSeconds?: number) {
   const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(request.hostname);
+  const secure = request.protocol === "https" || !loopback;
+  const framed = secure && (request.server as HeraldApp).herald.config.portalFrameAncestors.length > 0;
   return {
     path: "/ui",
     httpOnly: true,
-    sameSite: "lax" as const,
-    secure: request.protocol === "https" || !loopback,
+    sameSite: framed ? ("none" as const) : ("lax" as const),
+    secure,
+    ...(framed && { partitioned: true }),
     ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }),
   };
 }
