@@ -27,11 +27,13 @@ import { eventRoutes } from "./routes/events.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { profileRoutes } from "./routes/profiles.ts";
+import { portalSessionRoutes } from "./routes/portal-sessions.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { relayRoutes } from "./routes/relay.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
+import { dashboardRoutes } from "./ui/index.ts";
 
 export const version = "0.1.0";
 
@@ -77,6 +79,7 @@ const resources: RoutePlugin[] = [
   testEventRoutes,
   statsRoutes,
   relayRoutes,
+  portalSessionRoutes,
 ];
 
 const buildAjv = AjvCompiler();
@@ -200,6 +203,9 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
   for (const routes of resources) {
     await app.register(async (scope) => routes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   }
+  await app.register(async (scope) => dashboardRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()), {
+    prefix: "/ui",
+  });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

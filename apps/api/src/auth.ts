@@ -3,6 +3,7 @@ import { isId } from "@herald/core";
 import { type Db, findApiKey, getMerchant, type Mode, type Scope } from "@herald/db";
 import type { FastifyRequest, RouteOptions } from "fastify";
 import { HttpProblem, notFound } from "./problems.ts";
+import { delegatedPrincipal } from "./ui/delegation.ts";
 
 /** Who is calling: the provider's admin key, or one merchant's live or test key. */
 export type Principal = { kind: "admin" } | { kind: "merchant"; merchantId: string; mode: Mode };
@@ -33,6 +34,9 @@ export async function authorize(request: FastifyRequest, db: Db, adminKey: strin
 }
 
 async function authenticate(request: FastifyRequest, db: Db, adminKey: string): Promise<Principal> {
+  // A dashboard page calling the API as its signed-in session (ui/delegation.ts).
+  const delegated = delegatedPrincipal(request);
+  if (delegated) return delegated;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "");
   if (!match) throw new HttpProblem("unauthorized", "Send Authorization: Bearer <api key>.");
   const key = match[1]!;

@@ -24,6 +24,7 @@ await startOrExit(
 
 console.log(`
   Herald is running at ${herald!.url}
+  Dashboard:      ${herald!.url}/ui  (sign in with the admin key)
   API reference:  ${herald!.url}/docs
   Admin key:      ${config.adminKey ? "(from HERALD_ADMIN_KEY)" : embedded!.adminKey}
   Database:       ${embedded!.postgres ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL"}

@@ -39,6 +39,8 @@ export interface Config {
   dnsServers: string[];
   /** How often a dispatcher looks for pending deliveries that lost their job. */
   reconcileEveryMs: number;
+  /** CSP frame-ancestors of the dashboard: the origins that may embed the merchant portal. */
+  portalFrameAncestors: string[];
 }
 
 export class ConfigError extends Error {
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     reconcileEveryMs:
       1000 * number("HERALD_RECONCILE_SECONDS", 30, (n) => n >= 0.1 && n <= 3600, "0.1 to 3600"),
+    portalFrameAncestors: frameAncestors(env.HERALD_PORTAL_FRAME_ANCESTORS, problems),
   };
   // A quarter of the dispatcher's slots by default (64 of 256), so one merchant never holds them
   // all; a dispatcher with few slots (16 or fewer) has no share to divide.
@@ -168,4 +171,15 @@ export function requireSettings(
   const missing = names.filter((name) => config[name] === undefined).map((name) => envNames[name]);
   if (missing.length > 0)
     throw new ConfigError(`Invalid configuration:\n  - ${missing.join(", ")}: required`);
+}
+
+/** Space-separated origins (https://dash.example.com) or CSP keywords ('self', 'none'). */
+function frameAncestors(raw: string | undefined, problems: string[]): string[] {
+  const sources = (raw ?? "").split(/\s+/).filter(Boolean);
+  const bad = sources.find((s) => !/^('self'|'none'|https?:\/\/[a-z0-9.*-]+(:\d+)?)$/i.test(s));
+  if (bad)
+    problems.push(
+      `HERALD_PORTAL_FRAME_ANCESTORS: "${bad}" is not an origin such as https://dash.example.com`,
+    );
+  return sources;
 }

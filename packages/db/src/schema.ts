@@ -14,6 +14,8 @@ export interface Database {
   profiles: ProfilesTable;
   relay_sessions: RelaySessionsTable;
   relay_requests: RelayRequestsTable;
+  portal_links: PortalLinksTable;
+  portal_sessions: PortalSessionsTable;
 }
 
 export type Mode = "live" | "test";
@@ -198,3 +200,30 @@ export type Operation = Selectable<OperationsTable>;
 export type StoredProfile = Selectable<ProfilesTable>;
 export type RelaySession = Selectable<RelaySessionsTable>;
 export type RelayRequest = Selectable<RelayRequestsTable>;
+
+export interface PortalLinksTable {
+  token_hash: Buffer;
+  merchant_id: string;
+  mode: Mode | null;
+  read_only: boolean;
+  session_seconds: number;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export type PortalSessionKind = "operator" | "api_key" | "link";
+
+export interface PortalSessionsTable {
+  token_hash: Buffer;
+  kind: PortalSessionKind;
+  merchant_id: string | null;
+  mode: Mode | null;
+  api_key_id: string | null;
+  read_only: Generated<boolean>;
+  created_at: CreatedAt;
+  expires_at: Date;
+  ended_at: Date | null;
+}
+
+export type PortalSession = Selectable<PortalSessionsTable>;
