@@ -16,6 +16,8 @@ export type Merchant = {
   name: string;
   /** Free-form string pairs for your own bookkeeping. */
   metadata: Record<string, string>;
+  /** The delivery profile of its endpoints that name none; absent: `default`. */
+  profile?: string;
   created_at: string;
   updated_at: string;
 };
@@ -57,12 +59,14 @@ export type Endpoint = {
   enabled: boolean;
   disabled_reason: string | null;
   retry_policy: RetryPolicy;
-  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the deployment's signature header. */
+  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
   signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
   headers: Record<string, string>;
   timeout_ms: number;
   /** Free-form string pairs for your own bookkeeping. */
   metadata: Record<string, string>;
+  /** Its own delivery profile; absent: its merchant's (see GET /v1/profiles). */
+  profile?: string;
   created_at: string;
   updated_at: string;
 };
@@ -78,12 +82,14 @@ export type EndpointWithSecret = {
   enabled: boolean;
   disabled_reason: string | null;
   retry_policy: RetryPolicy;
-  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the deployment's signature header. */
+  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
   signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
   headers: Record<string, string>;
   timeout_ms: number;
   /** Free-form string pairs for your own bookkeeping. */
   metadata: Record<string, string>;
+  /** Its own delivery profile; absent: its merchant's (see GET /v1/profiles). */
+  profile?: string;
   created_at: string;
   updated_at: string;
   secret: string;
@@ -102,7 +108,7 @@ export type Event = {
   mode: "live" | "test";
   type: string;
   created_at: string;
-  /** Any JSON object; delivered exactly as sent, key order kept. */
+  /** Any JSON object, nested at most 400 levels; delivered exactly as sent, key order kept. A number whose delivered text would denote another value (`1e400` becomes `null`, most integers beyond 2^53 come out with other digits) is refused with 400 naming its path: send such values as strings. */
   data: Record<string, unknown>;
 };
 
@@ -145,6 +151,8 @@ export type Attempt = {
   response_status: number | null;
   response_headers: Record<string, string> | null;
   response_body: string | null;
+  /** utf8: response_body is the body as received. base64: the body's exact bytes, base64-encoded, because they are not text (a NUL, invalid UTF-8, binary). */
+  response_body_encoding: "utf8" | "base64";
   error: string | null;
   error_detail: string | null;
 };
@@ -176,6 +184,8 @@ export type EndpointAttempt = {
   response_status: number | null;
   response_headers: Record<string, string> | null;
   response_body: string | null;
+  /** utf8: response_body is the body as received. base64: the body's exact bytes, base64-encoded, because they are not text (a NUL, invalid UTF-8, binary). */
+  response_body_encoding: "utf8" | "base64";
   error: string | null;
   error_detail: string | null;
   delivery_id: string;
@@ -308,6 +318,8 @@ export interface Operations {
       name: string;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      /** The delivery profile of its endpoints that name none; `default` when absent. */
+      profile?: string;
     };
     bodyRequired: true;
     answer: Merchant;
@@ -326,6 +338,8 @@ export interface Operations {
       name?: string;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      /** The delivery profile of its endpoints that name none; `default` when absent. */
+      profile?: string;
     };
     bodyRequired: true;
     answer: Merchant;
@@ -336,6 +350,231 @@ export interface Operations {
     body: never;
     bodyRequired: false;
     answer: undefined;
+  };
+  /** GET /v1/profiles: List delivery profiles */
+  listProfiles: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: {
+      data: {
+        name: string;
+        description: string;
+        /** The body is exactly `JSON.stringify` of {id?, <type_field>, created_at?, data}, in that key order. */
+        envelope: {
+          /** What the event type is called in the body: `type` (Herald's), `event` (seeds 001 and 004), … */
+          type_field: string;
+          /** Whether the body carries the event `id`. */
+          id: boolean;
+          /** Whether the body carries `created_at`. */
+          created_at: boolean;
+          /** `iso`: `2026-01-15T10:30:00.123Z`; `iso-seconds`: `2026-01-15T10:30:00Z`; `unix`: seconds, a number. */
+          timestamp_format: "iso" | "iso-seconds" | "unix";
+        };
+        /** The scheme of new endpoints that name none. */
+        signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+        /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
+        signature_header: string;
+        /** Which responses count as delivered. */
+        success_rule: "2xx" | "200";
+        /** The retry policy of new endpoints that name none, by mode. */
+        retry_policy: {
+          live: RetryPolicy;
+          test: RetryPolicy;
+        };
+        /** Whether an endpoint of that mode may have an http URL. `live` must be false: live is always https. */
+        allow_http: {
+          live: boolean;
+          test: boolean;
+        };
+        /** For new endpoints that name none. */
+        timeout_ms: number;
+        /** True for `default`, which the deployment's environment sets and the API cannot change. */
+        builtin: boolean;
+      }[];
+      next_cursor: null;
+    };
+  };
+  /** POST /v1/profiles: Create a delivery profile */
+  createProfile: {
+    query: Record<string, never>;
+    body: {
+      /** Lower-case letters, digits, `-` and `_`; `default` is the built-in profile. */
+      name: string;
+      description?: string;
+      envelope?: {
+        /** What the event type is called in the body: `type` (Herald's), `event` (seeds 001 and 004), … */
+        type_field?: string;
+        /** Whether the body carries the event `id`. */
+        id?: boolean;
+        /** Whether the body carries `created_at`. */
+        created_at?: boolean;
+        /** `iso`: `2026-01-15T10:30:00.123Z`; `iso-seconds`: `2026-01-15T10:30:00Z`; `unix`: seconds, a number. */
+        timestamp_format?: "iso" | "iso-seconds" | "unix";
+      };
+      /** The scheme of new endpoints that name none. */
+      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
+      signature_header?: string;
+      /** Which responses count as delivered. */
+      success_rule?: "2xx" | "200";
+      retry_policy?: {
+        live?: RetryPolicy;
+        test?: RetryPolicy;
+      };
+      allow_http?: {
+        live?: boolean;
+        test?: boolean;
+      };
+      /** For new endpoints that name none. */
+      timeout_ms?: number;
+    };
+    bodyRequired: true;
+    answer: {
+      name: string;
+      description: string;
+      /** The body is exactly `JSON.stringify` of {id?, <type_field>, created_at?, data}, in that key order. */
+      envelope: {
+        /** What the event type is called in the body: `type` (Herald's), `event` (seeds 001 and 004), … */
+        type_field: string;
+        /** Whether the body carries the event `id`. */
+        id: boolean;
+        /** Whether the body carries `created_at`. */
+        created_at: boolean;
+        /** `iso`: `2026-01-15T10:30:00.123Z`; `iso-seconds`: `2026-01-15T10:30:00Z`; `unix`: seconds, a number. */
+        timestamp_format: "iso" | "iso-seconds" | "unix";
+      };
+      /** The scheme of new endpoints that name none. */
+      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
+      signature_header: string;
+      /** Which responses count as delivered. */
+      success_rule: "2xx" | "200";
+      /** The retry policy of new endpoints that name none, by mode. */
+      retry_policy: {
+        live: RetryPolicy;
+        test: RetryPolicy;
+      };
+      /** Whether an endpoint of that mode may have an http URL. `live` must be false: live is always https. */
+      allow_http: {
+        live: boolean;
+        test: boolean;
+      };
+      /** For new endpoints that name none. */
+      timeout_ms: number;
+      /** True for `default`, which the deployment's environment sets and the API cannot change. */
+      builtin: boolean;
+    };
+  };
+  /** GET /v1/profiles/{name}: Get a delivery profile */
+  getProfile: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: {
+      name: string;
+      description: string;
+      /** The body is exactly `JSON.stringify` of {id?, <type_field>, created_at?, data}, in that key order. */
+      envelope: {
+        /** What the event type is called in the body: `type` (Herald's), `event` (seeds 001 and 004), … */
+        type_field: string;
+        /** Whether the body carries the event `id`. */
+        id: boolean;
+        /** Whether the body carries `created_at`. */
+        created_at: boolean;
+        /** `iso`: `2026-01-15T10:30:00.123Z`; `iso-seconds`: `2026-01-15T10:30:00Z`; `unix`: seconds, a number. */
+        timestamp_format: "iso" | "iso-seconds" | "unix";
+      };
+      /** The scheme of new endpoints that name none. */
+      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
+      signature_header: string;
+      /** Which responses count as delivered. */
+      success_rule: "2xx" | "200";
+      /** The retry policy of new endpoints that name none, by mode. */
+      retry_policy: {
+        live: RetryPolicy;
+        test: RetryPolicy;
+      };
+      /** Whether an endpoint of that mode may have an http URL. `live` must be false: live is always https. */
+      allow_http: {
+        live: boolean;
+        test: boolean;
+      };
+      /** For new endpoints that name none. */
+      timeout_ms: number;
+      /** True for `default`, which the deployment's environment sets and the API cannot change. */
+      builtin: boolean;
+    };
+  };
+  /** PATCH /v1/profiles/{name}: Update a delivery profile */
+  updateProfile: {
+    query: Record<string, never>;
+    body: {
+      description?: string;
+      envelope?: {
+        /** What the event type is called in the body: `type` (Herald's), `event` (seeds 001 and 004), … */
+        type_field?: string;
+        /** Whether the body carries the event `id`. */
+        id?: boolean;
+        /** Whether the body carries `created_at`. */
+        created_at?: boolean;
+        /** `iso`: `2026-01-15T10:30:00.123Z`; `iso-seconds`: `2026-01-15T10:30:00Z`; `unix`: seconds, a number. */
+        timestamp_format?: "iso" | "iso-seconds" | "unix";
+      };
+      /** The scheme of new endpoints that name none. */
+      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
+      signature_header?: string;
+      /** Which responses count as delivered. */
+      success_rule?: "2xx" | "200";
+      retry_policy?: {
+        live?: RetryPolicy;
+        test?: RetryPolicy;
+      };
+      allow_http?: {
+        live?: boolean;
+        test?: boolean;
+      };
+      /** For new endpoints that name none. */
+      timeout_ms?: number;
+    };
+    bodyRequired: true;
+    answer: {
+      name: string;
+      description: string;
+      /** The body is exactly `JSON.stringify` of {id?, <type_field>, created_at?, data}, in that key order. */
+      envelope: {
+        /** What the event type is called in the body: `type` (Herald's), `event` (seeds 001 and 004), … */
+        type_field: string;
+        /** Whether the body carries the event `id`. */
+        id: boolean;
+        /** Whether the body carries `created_at`. */
+        created_at: boolean;
+        /** `iso`: `2026-01-15T10:30:00.123Z`; `iso-seconds`: `2026-01-15T10:30:00Z`; `unix`: seconds, a number. */
+        timestamp_format: "iso" | "iso-seconds" | "unix";
+      };
+      /** The scheme of new endpoints that name none. */
+      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
+      signature_header: string;
+      /** Which responses count as delivered. */
+      success_rule: "2xx" | "200";
+      /** The retry policy of new endpoints that name none, by mode. */
+      retry_policy: {
+        live: RetryPolicy;
+        test: RetryPolicy;
+      };
+      /** Whether an endpoint of that mode may have an http URL. `live` must be false: live is always https. */
+      allow_http: {
+        live: boolean;
+        test: boolean;
+      };
+      /** For new endpoints that name none. */
+      timeout_ms: number;
+      /** True for `default`, which the deployment's environment sets and the API cannot change. */
+      builtin: boolean;
+    };
   };
   /** GET /v1/merchants/{mid}/api-keys: List a merchant's API keys (prefix and last 4 only) */
   listApiKeys: {
@@ -385,11 +624,11 @@ export interface Operations {
       event_types?: string[];
       enabled?: boolean;
       retry_policy?: RetryPolicy;
-      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the deployment's signature header. */
+      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
       signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
-      /** Sent with every delivery. Herald's own headers (webhook-*, content-type, …) are refused. */
+      /** Sent with every delivery. Refused: Herald's own (webhook-*, content-type, user-agent, the signature header), HTTP's hop-by-hop and framing headers (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, Host, Content-Length, …), values with leading or trailing whitespace, and two names differing only in case. */
       headers?: Record<string, string>;
-      /** Per attempt; 15000 by default. */
+      /** Per attempt; the profile's default (15000 for `default`) when absent. */
       timeout_ms?: number;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
@@ -397,6 +636,8 @@ export interface Operations {
       mode?: "live" | "test";
       /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes. Generated when absent. */
       secret?: string;
+      /** Its own delivery profile, overriding its merchant's: body shape, hex signature header, success rule, and the defaults of the other fields. */
+      profile?: string;
     };
     bodyRequired: true;
     answer: EndpointWithSecret;
@@ -418,14 +659,16 @@ export interface Operations {
       event_types?: string[];
       enabled?: boolean;
       retry_policy?: RetryPolicy;
-      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the deployment's signature header. */
+      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
       signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
-      /** Sent with every delivery. Herald's own headers (webhook-*, content-type, …) are refused. */
+      /** Sent with every delivery. Refused: Herald's own (webhook-*, content-type, user-agent, the signature header), HTTP's hop-by-hop and framing headers (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, Host, Content-Length, …), values with leading or trailing whitespace, and two names differing only in case. */
       headers?: Record<string, string>;
-      /** Per attempt; 15000 by default. */
+      /** Per attempt; the profile's default (15000 for `default`) when absent. */
       timeout_ms?: number;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      /** null: its merchant's again. */
+      profile?: string | null;
       /** Why it is disabled; only with `enabled: false` or on a disabled endpoint. */
       disabled_reason?: string;
     };
@@ -456,6 +699,17 @@ export interface Operations {
       previous_secrets_expire_at: string | null;
     };
   };
+  /** POST /v1/merchants/{mid}/endpoints/{eid}/secret/activate: Switch to the newest secret now */
+  createEndpointSecretActivate: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: {
+      activated_at: string;
+      /** How many previous secrets stopped signing. */
+      retired: number;
+    };
+  };
   /** GET /v1/merchants/{mid}/events: List events */
   listEvents: {
     query: {
@@ -477,7 +731,7 @@ export interface Operations {
     body: {
       /** Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`. */
       type: string;
-      /** Any JSON object; delivered exactly as sent, key order kept. */
+      /** Any JSON object, nested at most 400 levels; delivered exactly as sent, key order kept. A number whose delivered text would denote another value (`1e400` becomes `null`, most integers beyond 2^53 come out with other digits) is refused with 400 naming its path: send such values as strings. */
       data: Record<string, unknown>;
       mode?: "live" | "test";
     };
@@ -491,10 +745,10 @@ export interface Operations {
       events: {
         /** Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`. */
         type: string;
-        /** Any JSON object; delivered exactly as sent, key order kept. */
+        /** Any JSON object, nested at most 400 levels; delivered exactly as sent, key order kept. A number whose delivered text would denote another value (`1e400` becomes `null`, most integers beyond 2^53 come out with other digits) is refused with 400 naming its path: send such values as strings. */
         data: Record<string, unknown>;
         mode?: "live" | "test";
-        /** Printable ASCII, unique per merchant for as long as the event is kept (the retention period, 30 days by default). A repeat answers with the first event and creates nothing; a repeat with another type, mode or data answers 409. */
+        /** Printable ASCII, unique per merchant and mode for as long as the event is kept (the retention period, 30 days by default): live and test emits never share keys. A repeat answers with the first event and creates nothing; a repeat with another type or data answers 409. */
         idempotency_key?: string;
       }[];
     };
@@ -689,6 +943,29 @@ export interface Operations {
       };
     };
   };
+  /** POST /v1/merchants/{mid}/portal-sessions: Create a one-time merchant portal link */
+  createPortalSession: {
+    query: Record<string, never>;
+    body: {
+      /** Only this mode's data; by default the session can switch between live and test. */
+      mode?: "live" | "test";
+      /** The session may look but change nothing. False by default. */
+      read_only?: boolean;
+      /** How long the session lasts once opened, in seconds; 3600 by default. */
+      ttl?: number;
+    } | null;
+    bodyRequired: false;
+    answer: {
+      /** Open (or embed in an iframe) once, within `expires_at`; the one secret Herald puts in a URL. */
+      url: string;
+      expires_at: string;
+      merchant_id: string;
+      mode: ("live" | "test") | null;
+      read_only: boolean;
+      /** Seconds the session lasts once the link is opened. */
+      session_ttl: number;
+    };
+  };
 }
 
 /** Each operation's method and path template, by operationId. */
@@ -702,6 +979,10 @@ export const operationRoutes = {
   getMerchant: ["GET", "/v1/merchants/{mid}"],
   updateMerchant: ["PATCH", "/v1/merchants/{mid}"],
   deleteMerchant: ["DELETE", "/v1/merchants/{mid}"],
+  listProfiles: ["GET", "/v1/profiles"],
+  createProfile: ["POST", "/v1/profiles"],
+  getProfile: ["GET", "/v1/profiles/{name}"],
+  updateProfile: ["PATCH", "/v1/profiles/{name}"],
   listApiKeys: ["GET", "/v1/merchants/{mid}/api-keys"],
   createApiKey: ["POST", "/v1/merchants/{mid}/api-keys"],
   revokeApiKey: ["DELETE", "/v1/merchants/{mid}/api-keys/{kid}"],
@@ -711,6 +992,7 @@ export const operationRoutes = {
   updateEndpoint: ["PATCH", "/v1/merchants/{mid}/endpoints/{eid}"],
   deleteEndpoint: ["DELETE", "/v1/merchants/{mid}/endpoints/{eid}"],
   rotateEndpointSecret: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/rotate-secret"],
+  createEndpointSecretActivate: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/secret/activate"],
   listEvents: ["GET", "/v1/merchants/{mid}/events"],
   emitEvent: ["POST", "/v1/merchants/{mid}/events"],
   emitEvents: ["POST", "/v1/merchants/{mid}/events/batch"],
@@ -725,4 +1007,5 @@ export const operationRoutes = {
   testEndpoint: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/test"],
   getEndpointStats: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/stats"],
   getMerchantStats: ["GET", "/v1/merchants/{mid}/stats"],
+  createPortalSession: ["POST", "/v1/merchants/{mid}/portal-sessions"],
 } as const;
