@@ -32,6 +32,10 @@ DECLARE
   digits text;
   point integer;
   k integer;
+  shorter numeric;
+  shorter_digits text;
+  shorter_point integer;
+  candidate text;
   out text;
 BEGIN
   BEGIN
@@ -53,6 +57,26 @@ BEGIN
   END LOOP;
   digits := rtrim(digits, '0');
   k := length(digits);
+  -- float8out and JavaScript both print the shortest digits that read back as v, but where a shorter
+  -- number lies exactly halfway between two doubles float8out leaves it out and JavaScript takes it
+  -- (4.7237931592500384e+16 is 47237931592500380 there). So try one digit fewer, rounded, for as long
+  -- as it still reads back as v.
+  WHILE k > 1 LOOP
+    shorter := round(('0.' || digits)::numeric, k - 1);
+    IF shorter >= 1 THEN
+      shorter_digits := '1';
+      shorter_point := point + 1;
+    ELSE
+      shorter_digits := rtrim(substr(shorter::text, 3), '0');
+      shorter_point := point;
+    END IF;
+    candidate := '0.' || shorter_digits || 'e' || shorter_point;
+    -- Past the largest double float8in would refuse the text rather than read infinity.
+    EXIT WHEN candidate::numeric > 1.7976931348623157e308 OR candidate::float8 <> abs(v);
+    digits := shorter_digits;
+    point := shorter_point;
+    k := length(digits);
+  END LOOP;
   IF k <= point AND point <= 21 THEN
     out := digits || repeat('0', point - k);
   ELSIF 0 < point AND point <= 21 THEN
