@@ -5,6 +5,7 @@ export * from "./queries/api-keys.ts";
 export * from "./queries/attempts.ts";
 export * from "./queries/deliveries.ts";
 export * from "./queries/endpoints.ts";
+export * from "./queries/event-types.ts";
 export * from "./queries/events.ts";
 export * from "./queries/key-checks.ts";
 export * from "./queries/merchants.ts";

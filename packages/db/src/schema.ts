@@ -11,6 +11,8 @@ export interface Database {
   operations: OperationsTable;
   operation_deliveries: OperationDeliveriesTable;
   key_checks: KeyChecksTable;
+  event_types: EventTypesTable;
+  "herald.settings": HeraldSettingsTable;
 }
 
 export type Mode = "live" | "test";
@@ -149,3 +151,21 @@ export type Delivery = Selectable<DeliveriesTable>;
 export type Attempt = Selectable<AttemptsTable>;
 export type NewAttempt = Insertable<AttemptsTable>;
 export type Operation = Selectable<OperationsTable>;
+
+export interface EventTypesTable {
+  name: string;
+  description: Generated<string>;
+  /** A JSON Schema (draft 2020-12) for `data`; null accepts any object. */
+  schema: ColumnType<Record<string, unknown> | boolean | null, string | null | undefined, string | null>;
+  example: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  deprecated: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** What herald.emit (migrations/0010b_herald_emit.sql) reads of the API's configuration: one row. */
+export interface HeraldSettingsTable {
+  one: Generated<boolean>;
+  max_data_bytes: number;
+  require_known_types: boolean;
+}

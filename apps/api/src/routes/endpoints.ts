@@ -27,6 +27,7 @@ import type { FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
+import { checkFiltersAgainstCatalog } from "../catalog.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import {
   answers,
@@ -188,6 +189,7 @@ export async function endpointRoutes(app: HeraldApp) {
       const mode = writeMode(request.scope, body.mode, "live");
       const scheme = body.signature_scheme ?? "standard";
       checkFields(body, mode);
+      await checkFiltersAgainstCatalog(app, body.event_types);
       checkSecret(scheme, body.secret);
       const secret = body.secret ?? generateSecret(scheme);
       const endpoint = await createEndpoint(db, {
@@ -261,6 +263,7 @@ export async function endpointRoutes(app: HeraldApp) {
       const endpoint = await load(request);
       const body = request.body;
       checkFields(body, endpoint.mode);
+      await checkFiltersAgainstCatalog(app, body.event_types);
       if (body.signature_scheme !== undefined && body.signature_scheme !== endpoint.signature_scheme) {
         throw new HttpProblem(
           "validation",

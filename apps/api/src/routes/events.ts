@@ -4,6 +4,7 @@ import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
+import { checkAgainstCatalog } from "../catalog.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
@@ -116,6 +117,7 @@ export async function eventRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
+      await checkAgainstCatalog(app, [request.body]);
       const [result] = await emitEvents(db, boss, request.scope.merchantId, [
         {
           type: request.body.type,
@@ -179,6 +181,7 @@ export async function eventRoutes(app: HeraldApp) {
           idempotencyKey: event.idempotency_key,
         };
       });
+      await checkAgainstCatalog(app, request.body.events, (index) => `events.${index}.`);
       const results = await emitEvents(db, boss, request.scope.merchantId, requests);
       const stored = results.filter((r) => !r.replayed);
       eventsEmitted.inc(stored.length);
