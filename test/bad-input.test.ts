@@ -48,6 +48,7 @@ const validBodies: Record<string, Json> = {
   "POST /v1/merchants/{mid}/events": { type: "bad.input", mode: "test", data: {} },
   "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "bad.input", mode: "test", data: {} }] },
   "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
+  "POST /v1/event-types": { name: "bad.input" },
 };
 
 /** The JSON types a schema admits; empty when it does not say. */

@@ -46,7 +46,12 @@ const validBodies: Record<string, unknown> = {
   "POST /v1/merchants/{mid}/events": { type: "isolation.check", mode: "live", data: {} },
   "POST /v1/merchants/{mid}/events/batch": { events: [{ type: "isolation.check", mode: "live", data: {} }] },
   "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
+  "POST /v1/event-types": { name: "intruder.type" },
+  "PATCH /v1/event-types/{name}": { deprecated: true },
 };
+
+/** The event-type catalog is the installation's, read by every key: no merchant's data to keep apart. */
+const sharedRead = (operation: Operation) => !operation.path.includes("{mid}") && !operation.adminOnly;
 
 describe("tenant isolation: every keyed route refuses whoever is not entitled, and leaks nothing", () => {
   let herald: TestHerald;
@@ -109,6 +114,7 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
       since: new Date(Date.now() - 3600_000).toISOString(),
     });
     a.opid = recovery.body.id;
+    a.name = (await herald.api("POST", "/v1/event-types", { name: "isolation.type" })).body.name;
 
     aLiveOnly = [a.eid!, a.evid!, a.did!, a.opid!, liveMarker, liveEndpoint.secret.slice(6)];
     aSecrets = [...aLiveOnly, a.mid!, a.kid!, testEndpoint.id, testEvent.body.id, "test-payload"];
@@ -192,6 +198,13 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
   it("answers another merchant's key 404 on A's routes, 403 on admin-only ones", async () => {
     for (const operation of operations) {
       const where = `${operation.method} ${operation.path} with B's key`;
+      if (sharedRead(operation)) {
+        const answer = await call(operation, `Bearer ${keys.bLive}`);
+        expect(answer.status, where).toBe(200);
+        for (const value of aSecrets)
+          expect(JSON.stringify(answer.body), `${where} leaks ${value}`).not.toContain(value);
+        continue;
+      }
       expectRefusal(
         await call(operation, `Bearer ${keys.bLive}`),
         operation.adminOnly ? 403 : 404,
@@ -207,6 +220,7 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
       const answer = await call(operation, `Bearer ${keys.aTest}`);
       const resourceParams = [...operation.path.matchAll(/\{(\w+)\}/g)].filter((m) => m[1] !== "mid");
       if (operation.adminOnly) expectRefusal(answer, 403, aLiveOnly, where);
+      else if (sharedRead(operation)) expect(answer.status, where).toBe(200);
       else if (resourceParams.length > 0) expectRefusal(answer, 404, aLiveOnly, where);
       else if (operation.method === "GET") {
         expect(answer.status, where).toBe(200);
