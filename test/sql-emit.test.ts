@@ -253,6 +253,7 @@ describe("herald.emit emits inside the caller's transaction", () => {
       await client.query("SET ROLE shop_app");
       // A table of the caller's own named like Herald's cannot capture the write.
       await client.query("SET search_path = pg_temp, public");
+      await client.query("CREATE TEMP TABLE events (id text, body text)");
       const { rows } = await client.query("SELECT herald.emit($1, 'test', 'order.placed', '{}') AS id", [
         merchant,
       ]);
@@ -267,7 +268,12 @@ describe("herald.emit emits inside the caller's transaction", () => {
         code: "42501",
       });
       const id = rows[0].id;
+      expect((await client.query("SELECT count(*)::int AS n FROM pg_temp.events")).rows[0].n).toBe(0);
       await client.query("RESET ROLE");
+      expect(
+        (await client.query("SELECT count(*)::int AS n FROM public.events WHERE id = $1", [id])).rows[0].n,
+      ).toBe(1);
+      await client.query("DROP TABLE pg_temp.events");
       await eventually(async () =>
         receiver.received.some((r) => r.headers["webhook-id"] === id) ? true : undefined,
       );
