@@ -297,3 +297,5 @@ END
 $$;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA herald FROM PUBLIC;
+-- Functions added here later are not callable by everyone either, until granted.
+ALTER DEFAULT PRIVILEGES IN SCHEMA herald REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;

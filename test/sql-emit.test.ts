@@ -124,6 +124,41 @@ describe("herald.emit emits inside the caller's transaction", () => {
     ).toBe(0);
   });
 
+  it("wakes the dispatchers when the transaction commits: not before, and not at all when it rolls back", async () => {
+    const merchant = await createMerchant(herald);
+    await createEndpoint(herald, merchant, { url: `${receiver.url}/wake` });
+    const listener = await app.connect();
+    const heard: string[] = [];
+    listener.on("notification", (n) => heard.push(n.payload ?? ""));
+    await listener.query("LISTEN herald_attempts");
+    // A marker of our own on the channel: notifications arrive in commit order, so anything the
+    // emit's transaction had sent by then would be heard before it.
+    const mark = async (name: string) => {
+      await app.query("SELECT pg_notify('herald_attempts', $1)", [name]);
+      await eventually(async () => (heard.includes(name) ? true : undefined));
+    };
+    const client = await app.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT herald.emit($1, 'test', 'order.placed', '{}')", [merchant]);
+      await mark("before-commit");
+      expect(heard).toEqual(["before-commit"]);
+      await client.query("COMMIT");
+      await eventually(async () => (heard.length === 2 ? true : undefined));
+      expect(heard).toEqual(["before-commit", ""]);
+
+      await client.query("BEGIN");
+      await client.query("SELECT herald.emit($1, 'test', 'order.placed', '{}')", [merchant]);
+      await client.query("ROLLBACK");
+      await mark("after-rollback");
+      expect(heard).toEqual(["before-commit", "", "after-rollback"]);
+    } finally {
+      client.release();
+      await listener.query("UNLISTEN *");
+      listener.release();
+    }
+  });
+
   it("20 concurrent transactions with one idempotency key store one event; with their own keys, 20", async () => {
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/concurrent` });
