@@ -289,9 +289,10 @@ describe("herald.emit emits inside the caller's transaction", () => {
       // A table of the caller's own named like Herald's cannot capture the write.
       await client.query("SET search_path = pg_temp, public");
       await client.query("CREATE TEMP TABLE events (id text, body text)");
-      const { rows } = await client.query("SELECT herald.emit($1, 'test', 'order.placed', '{}') AS id", [
-        merchant,
-      ]);
+      const { rows } = await client.query(
+        "SELECT herald.emit(merchant_id => $1, mode => 'test', type => 'order.placed', data => '{}') AS id",
+        [merchant],
+      );
       expect(rows[0].id).toMatch(/^evt_/);
       await expect(client.query("SELECT count(*) FROM public.events")).rejects.toMatchObject({
         code: "42501",
