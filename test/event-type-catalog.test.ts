@@ -88,6 +88,13 @@ describe("the event-type catalog: admin writes it, every key reads it, emits are
       expect(answer.headers.get("content-type")).toMatch(/^application\/problem\+json/);
       expect(answer.body.field, JSON.stringify(body).slice(0, 80)).toBe(field);
     }
+    // Valid JSON Schema that is only a matter of style is accepted.
+    const styled = await herald.api("POST", "/v1/event-types", {
+      name: "styled.schema",
+      schema: { properties: { note: { type: ["string", "null"] } }, prefixItems: [{ type: "integer" }] },
+      example: { note: null },
+    });
+    expect(styled.status, JSON.stringify(styled.body)).toBe(201);
     // A new schema the stored example breaks is refused too.
     const patched = await herald.api("PATCH", "/v1/event-types/payment.succeeded", {
       schema: {

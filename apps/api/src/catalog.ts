@@ -12,9 +12,20 @@ import { HttpProblem } from "./problems.ts";
  */
 const trustMs = 1000;
 
-/** JSON Schema 2020-12, strict: an unknown keyword or format in a schema is a mistake to refuse. */
+/**
+ * JSON Schema 2020-12, strict about what is surely a mistake (an unknown keyword or format), not about
+ * style: a union type or `properties` without `type: "object"` is valid JSON Schema and accepted,
+ * and nothing is logged to the console.
+ */
 function newAjv() {
-  const ajv = new Ajv2020({ strict: true, allErrors: false });
+  const ajv = new Ajv2020({
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    allowUnionTypes: true,
+    allErrors: false,
+    logger: false,
+  });
   // A CommonJS module: its function is both the default export and its `default` property.
   ajvFormats.default(ajv);
   return ajv;
