@@ -314,6 +314,10 @@ BEGIN
 END
 $$;
 
+COMMENT ON SCHEMA herald IS 'Herald''s SQL interface: herald.emit (docs/outbox.md).';
+COMMENT ON FUNCTION herald.emit(text, text, text, json, text) IS
+  'Version 1. Emits an event in the calling transaction, as POST /v1/merchants/{mid}/events does; returns its id. See docs/outbox.md.';
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA herald FROM PUBLIC;
 -- Functions added here later are not callable by everyone either, until granted.
 ALTER DEFAULT PRIVILEGES IN SCHEMA herald REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
