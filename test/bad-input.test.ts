@@ -114,6 +114,7 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
     operations = operationsOf(await openApiDocument(herald));
     ids.mid = await createMerchant(herald);
     ids.name = (await herald.api("POST", "/v1/profiles", { name: "bad-input" })).body.name;
+    ids["event-types.name"] = (await herald.api("POST", "/v1/event-types", { name: "bad.input" })).body.name;
     ids.kid = (await herald.api("POST", `/v1/merchants/${ids.mid}/api-keys`, { mode: "test" })).body.id;
     ids.eid = (await createEndpoint(herald, ids.mid, { url: `${receiver.url}/bad-input` })).id;
     ids.evid = (
@@ -137,8 +138,13 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
     broken.length = 0;
   });
 
+  // `{name}` names a profile under /v1/profiles and an event type under /v1/event-types.
   const urlOf = (operation: Operation, replace: Record<string, string> = {}) =>
-    operation.path.replace(/\{(\w+)\}/g, (_, name: string) => replace[name] ?? ids[name] ?? `{${name}}`);
+    operation.path.replace(
+      /\{(\w+)\}/g,
+      (_, name: string) =>
+        replace[name] ?? ids[`${operation.path.split("/")[2]}.${name}`] ?? ids[name] ?? `{${name}}`,
+    );
 
   /** Sends raw bytes, so malformed JSON and odd content types reach the server as they are. */
   async function send(method: string, url: string, body?: string, headers: Record<string, string> = {}) {

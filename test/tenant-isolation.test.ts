@@ -10,6 +10,10 @@ import {
 /** A refusal is then about who asks, never about what was sent; live mode, which A's test key may not write. */
 const validBodies = acceptedBodies("live");
 
+/** The event-type catalog is the installation's, read by every key: no merchant's data to keep apart. */
+const sharedRead = (operation: DocumentedOperation) =>
+  !operation.path.includes("{mid}") && !operation.adminOnly;
+
 describe("tenant isolation: every keyed route refuses whoever is not entitled, and leaks nothing", () => {
   const scene = useHerald();
   let operations: DocumentedOperation[];
@@ -71,15 +75,21 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
       since: new Date(Date.now() - 3600_000).toISOString(),
     });
     a.opid = recovery.body.id;
+    a["event-types.name"] = (
+      await herald.api("POST", "/v1/event-types", { name: "isolation.type" })
+    ).body.name;
 
     aLiveOnly = [a.eid!, a.evid!, a.did!, a.opid!, liveMarker, liveEndpoint.secret.slice(6)];
     aSecrets = [...aLiveOnly, a.mid!, a.kid!, testEndpoint.id, testEvent.body.id, "test-payload"];
   });
 
   function urlOf(operation: DocumentedOperation): string {
+    // `{name}` names a profile under /v1/profiles and an event type under /v1/event-types.
+    const resource = operation.path.split("/")[2];
     return operation.path.replace(/\{(\w+)\}/g, (_, name: string) => {
-      if (!a[name]) throw new Error(`no id of merchant A for {${name}}: add one to the matrix setup`);
-      return a[name];
+      const id = a[`${resource}.${name}`] ?? a[name];
+      if (!id) throw new Error(`no id of merchant A for {${name}}: add one to the matrix setup`);
+      return id;
     });
   }
 
@@ -153,6 +163,13 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
   it("answers another merchant's key 404 on A's routes, 403 on admin-only ones", async () => {
     for (const operation of operations) {
       const where = `${operation.method} ${operation.path} with B's key`;
+      if (sharedRead(operation)) {
+        const answer = await call(operation, `Bearer ${keys.bLive}`);
+        expect(answer.status, where).toBe(200);
+        for (const value of aSecrets)
+          expect(JSON.stringify(answer.body), `${where} leaks ${value}`).not.toContain(value);
+        continue;
+      }
       expectRefusal(
         await call(operation, `Bearer ${keys.bLive}`),
         operation.adminOnly ? 403 : 404,
@@ -168,6 +185,7 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
       const answer = await call(operation, `Bearer ${keys.aTest}`);
       const resourceParams = [...operation.path.matchAll(/\{(\w+)\}/g)].filter((m) => m[1] !== "mid");
       if (operation.adminOnly) expectRefusal(answer, 403, aLiveOnly, where);
+      else if (sharedRead(operation)) expect(answer.status, where).toBe(200);
       else if (resourceParams.length > 0) expectRefusal(answer, 404, aLiveOnly, where);
       else if (operation.method === "GET") {
         expect(answer.status, where).toBe(200);

@@ -23,6 +23,7 @@ import { apiKeyRoutes } from "./routes/api-keys.ts";
 import { attemptRoutes } from "./routes/attempts.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { endpointRoutes } from "./routes/endpoints.ts";
+import { eventTypeRoutes } from "./routes/event-types.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
@@ -73,6 +74,7 @@ const resources: RoutePlugin[] = [
   apiKeyRoutes,
   endpointRoutes,
   eventRoutes,
+  eventTypeRoutes,
   deliveryRoutes,
   attemptRoutes,
   recoveryRoutes,

@@ -22,6 +22,8 @@ export interface Config {
   successStatus: "2xx" | "200";
   disableAfterHours: number;
   maxPayloadBytes: number;
+  /** Refuse to emit a type the event-type catalog does not list, and endpoint filters matching none. */
+  requireKnownTypes: boolean;
   retentionDays: number;
   /** Attempts in flight to one endpoint, across every dispatcher. */
   endpointConcurrency: number;
@@ -88,6 +90,9 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST || "127.0.0.1";
   // A name or an address to listen on; anything else fails only when the server binds.
   if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host)) problems.push(`HOST: must be a host name or an IP address`);
+  const requireKnownTypes = env.HERALD_REQUIRE_KNOWN_TYPES || "false";
+  if (requireKnownTypes !== "true" && requireKnownTypes !== "false")
+    problems.push('HERALD_REQUIRE_KNOWN_TYPES: must be "true" or "false"');
   const dataDir = resolve(env.HERALD_DATA_DIR || ".herald");
   const logLevel = env.LOG_LEVEL || "info";
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
@@ -112,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     successStatus,
     disableAfterHours: number("HERALD_DISABLE_AFTER_HOURS", 120, (n) => n > 0, "a positive number of hours"),
     maxPayloadBytes: integer("HERALD_MAX_PAYLOAD_BYTES", 256 * 1024, 1024, 16 * 1024 * 1024),
+    requireKnownTypes: requireKnownTypes === "true",
     retentionDays: number("HERALD_RETENTION_DAYS", 30, (n) => n > 0, "a positive number of days"),
     endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
     dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),

@@ -2,6 +2,7 @@ export * from "./address.ts";
 export * from "./custom-headers.ts";
 export * from "./endpoint-url.ts";
 export * from "./envelope.ts";
+export * from "./event-types.ts";
 export * from "./ids.ts";
 export * from "./matching.ts";
 export * from "./outcome.ts";

@@ -7,6 +7,7 @@ export * from "./queries/attempts.ts";
 export * from "./queries/dashboard.ts";
 export * from "./queries/deliveries.ts";
 export * from "./queries/endpoints.ts";
+export * from "./queries/event-types.ts";
 export * from "./queries/events.ts";
 export * from "./queries/key-checks.ts";
 export * from "./queries/merchants.ts";

@@ -16,6 +16,8 @@ export interface Database {
   relay_requests: RelayRequestsTable;
   portal_links: PortalLinksTable;
   portal_sessions: PortalSessionsTable;
+  event_types: EventTypesTable;
+  "herald.settings": HeraldSettingsTable;
 }
 
 export type Mode = "live" | "test";
@@ -227,3 +229,21 @@ export interface PortalSessionsTable {
 }
 
 export type PortalSession = Selectable<PortalSessionsTable>;
+
+export interface EventTypesTable {
+  name: string;
+  description: Generated<string>;
+  /** A JSON Schema (draft 2020-12) for `data`; null accepts any object. */
+  schema: ColumnType<Record<string, unknown> | boolean | null, string | null | undefined, string | null>;
+  example: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+  deprecated: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** What herald.emit (migrations/0010b_herald_emit.sql) reads of the API's configuration: one row. */
+export interface HeraldSettingsTable {
+  one: Generated<boolean>;
+  max_data_bytes: number;
+  require_known_types: boolean;
+}

@@ -30,6 +30,7 @@ import type { FastifyRequest } from "fastify";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
+import { checkFiltersAgainstCatalog } from "../catalog.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import {
   answers,
@@ -226,6 +227,7 @@ export async function endpointRoutes(app: HeraldApp) {
       const profile = await profileOf(request.scope.merchantId, body.profile, null);
       const scheme = body.signature_scheme ?? profile.signature_scheme;
       checkFields(body, mode, profile, body.url);
+      await checkFiltersAgainstCatalog(app, body.event_types);
       checkSecret(scheme, body.secret);
       const secret = body.secret ?? generateSecret(scheme);
       const endpoint = await createEndpointWithinQuota(
@@ -315,6 +317,7 @@ export async function endpointRoutes(app: HeraldApp) {
       // The URL is checked against the profile again whenever either changes.
       const url = body.url ?? (body.profile !== undefined ? endpoint.url : undefined);
       checkFields(body, endpoint.mode, profile, url);
+      await checkFiltersAgainstCatalog(app, body.event_types);
       if (body.signature_scheme !== undefined && body.signature_scheme !== endpoint.signature_scheme) {
         throw new HttpProblem(
           "validation",

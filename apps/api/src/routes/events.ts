@@ -4,6 +4,7 @@ import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
+import { checkAgainstCatalog } from "../catalog.ts";
 import { checkDataDepth, exactNumbersJsonParser, maxDataDepth } from "../event-data.ts";
 import { HttpProblem, notFound } from "../problems.ts";
 import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
@@ -124,6 +125,7 @@ export async function eventRoutes(app: HeraldApp) {
     },
     async (request, reply) => {
       checkDataDepth(request.body.data, "data");
+      await checkAgainstCatalog(app, [request.body]);
       const [result] = await ingest.emit({
         merchantId: request.scope.merchantId,
         requests: [
@@ -192,6 +194,7 @@ export async function eventRoutes(app: HeraldApp) {
           idempotencyKey: event.idempotency_key,
         };
       });
+      await checkAgainstCatalog(app, request.body.events, (index) => `events.${index}.`);
       const results = await ingest.emit({ merchantId: request.scope.merchantId, requests });
       const stored = results.filter((r) => !r.replayed);
       eventsEmitted.inc(stored.length);
