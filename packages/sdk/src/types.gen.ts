@@ -777,6 +777,133 @@ export interface Operations {
     bodyRequired: false;
     answer: Event;
   };
+  /** GET /v1/event-types: List the catalog */
+  listEventTypes: {
+    query: {
+      /** Only the type or types under it: `payment` or `payment.*`. */
+      prefix?: string;
+      include_deprecated?: boolean;
+      limit?: number;
+      /** `next_cursor` of the previous page. */
+      cursor?: string;
+    };
+    body: never;
+    bodyRequired: false;
+    answer: {
+      data: {
+        name: string;
+        /** The first dotted part of the name: `payment` for `payment.succeeded`. */
+        group: string;
+        description: string;
+        /** A JSON Schema (draft 2020-12) for the event's `data`; emitting this type with `data` it rejects answers 400 naming the field. Strict: unknown keywords and formats are refused. Null: any object. */
+        schema: Record<string, unknown> | boolean | null;
+        /** An example `data`; it must satisfy the schema. */
+        example: Record<string, unknown> | null;
+        /** Still accepted on emit; shown so merchants stop subscribing to it. */
+        deprecated: boolean;
+        created_at: string;
+        updated_at: string;
+      }[];
+      next_cursor: string | null;
+    };
+  };
+  /** POST /v1/event-types: Add an event type to the catalog */
+  createEventType: {
+    query: Record<string, never>;
+    body: {
+      /** The event type, as emitted: dotted parts of `[a-zA-Z0-9_-]`, such as `payment.succeeded`. */
+      name: string;
+      description?: string;
+      /** A JSON Schema (draft 2020-12) for the event's `data`; emitting this type with `data` it rejects answers 400 naming the field. Strict: unknown keywords and formats are refused. Null: any object. */
+      schema?: Record<string, unknown> | boolean | null;
+      /** An example `data`; it must satisfy the schema. */
+      example?: Record<string, unknown> | null;
+      deprecated?: boolean;
+    };
+    bodyRequired: true;
+    answer: {
+      name: string;
+      /** The first dotted part of the name: `payment` for `payment.succeeded`. */
+      group: string;
+      description: string;
+      /** A JSON Schema (draft 2020-12) for the event's `data`; emitting this type with `data` it rejects answers 400 naming the field. Strict: unknown keywords and formats are refused. Null: any object. */
+      schema: Record<string, unknown> | boolean | null;
+      /** An example `data`; it must satisfy the schema. */
+      example: Record<string, unknown> | null;
+      /** Still accepted on emit; shown so merchants stop subscribing to it. */
+      deprecated: boolean;
+      created_at: string;
+      updated_at: string;
+    };
+  };
+  /** GET /v1/event-type-groups: The catalog's names, grouped by prefix */
+  listEventTypeGroups: {
+    query: {
+      include_deprecated?: boolean;
+    };
+    body: never;
+    bodyRequired: false;
+    answer: {
+      data: {
+        group: string;
+        types: string[];
+      }[];
+    };
+  };
+  /** GET /v1/event-types/{name}: Get an event type */
+  getEventType: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: {
+      name: string;
+      /** The first dotted part of the name: `payment` for `payment.succeeded`. */
+      group: string;
+      description: string;
+      /** A JSON Schema (draft 2020-12) for the event's `data`; emitting this type with `data` it rejects answers 400 naming the field. Strict: unknown keywords and formats are refused. Null: any object. */
+      schema: Record<string, unknown> | boolean | null;
+      /** An example `data`; it must satisfy the schema. */
+      example: Record<string, unknown> | null;
+      /** Still accepted on emit; shown so merchants stop subscribing to it. */
+      deprecated: boolean;
+      created_at: string;
+      updated_at: string;
+    };
+  };
+  /** PATCH /v1/event-types/{name}: Change an event type */
+  updateEventType: {
+    query: Record<string, never>;
+    body: {
+      description?: string;
+      /** A JSON Schema (draft 2020-12) for the event's `data`; emitting this type with `data` it rejects answers 400 naming the field. Strict: unknown keywords and formats are refused. Null: any object. */
+      schema?: Record<string, unknown> | boolean | null;
+      /** An example `data`; it must satisfy the schema. */
+      example?: Record<string, unknown> | null;
+      deprecated?: boolean;
+    };
+    bodyRequired: true;
+    answer: {
+      name: string;
+      /** The first dotted part of the name: `payment` for `payment.succeeded`. */
+      group: string;
+      description: string;
+      /** A JSON Schema (draft 2020-12) for the event's `data`; emitting this type with `data` it rejects answers 400 naming the field. Strict: unknown keywords and formats are refused. Null: any object. */
+      schema: Record<string, unknown> | boolean | null;
+      /** An example `data`; it must satisfy the schema. */
+      example: Record<string, unknown> | null;
+      /** Still accepted on emit; shown so merchants stop subscribing to it. */
+      deprecated: boolean;
+      created_at: string;
+      updated_at: string;
+    };
+  };
+  /** DELETE /v1/event-types/{name}: Remove an event type from the catalog */
+  deleteEventType: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: undefined;
+  };
   /** GET /v1/merchants/{mid}/deliveries: List deliveries */
   listDeliveries: {
     query: {
@@ -997,6 +1124,12 @@ export const operationRoutes = {
   emitEvent: ["POST", "/v1/merchants/{mid}/events"],
   emitEvents: ["POST", "/v1/merchants/{mid}/events/batch"],
   getEvent: ["GET", "/v1/merchants/{mid}/events/{evid}"],
+  listEventTypes: ["GET", "/v1/event-types"],
+  createEventType: ["POST", "/v1/event-types"],
+  listEventTypeGroups: ["GET", "/v1/event-type-groups"],
+  getEventType: ["GET", "/v1/event-types/{name}"],
+  updateEventType: ["PATCH", "/v1/event-types/{name}"],
+  deleteEventType: ["DELETE", "/v1/event-types/{name}"],
   listDeliveries: ["GET", "/v1/merchants/{mid}/deliveries"],
   getDelivery: ["GET", "/v1/merchants/{mid}/deliveries/{did}"],
   listEndpointAttempts: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/attempts"],
