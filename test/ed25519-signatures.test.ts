@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { createPrivateKey, createPublicKey, generateKeyPairSync, verify as nodeVerify } from "node:crypto";
+import { verify as heraldVerify } from "@herald/verify";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   createEndpoint,
@@ -40,6 +42,25 @@ function verifiesWith(whpk: string, request: Received): boolean {
   return v1aSignatures(request).some((signature) =>
     nodeVerify(null, signed, publicKey(whpk), Buffer.from(signature, "base64")),
   );
+}
+
+const bin = new URL("../apps/cli/src/herald.ts", import.meta.url).pathname;
+
+/** `herald ...args` as a child process, `input` on its stdin. */
+function cli(
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { PATH: process.env.PATH ?? "" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => (stdout += chunk));
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  child.stdin.end(input);
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
 describe("standard-ed25519: v1a signatures that receivers verify with the public key alone", () => {
@@ -161,6 +182,33 @@ describe("standard-ed25519: v1a signatures that receivers verify with the public
       .executeTakeFirstOrThrow();
     expect(JSON.stringify(row.secrets)).not.toContain("whsk_");
     expect(row.secrets[0]?.public_key).toBe(endpoint.public_key);
+  });
+
+  it("@herald/verify and `herald verify` accept a real v1a delivery with the whpk_ key, and refuse it changed", async () => {
+    const { herald, receiver } = scene;
+    const endpoint = await createEndpoint(herald, merchant, {
+      url: `${receiver.url}/sdk`,
+      event_types: ["sdk.*"],
+      signature_scheme: "standard-ed25519",
+    });
+    const whpk = endpoint.public_key as string;
+    const delivered = await deliveredTo("/sdk", "sdk.one");
+    const headers = delivered.headers as Record<string, string>;
+    await expect(heraldVerify(delivered.body, headers, { secret: whpk })).resolves.toMatchObject({
+      type: "sdk.one",
+    });
+    await expect(heraldVerify(`${delivered.body} `, headers, { secret: whpk })).rejects.toMatchObject({
+      reason: "no_matching_signature",
+    });
+
+    const saved = JSON.stringify({ headers, body: delivered.body });
+    const valid = await cli(["verify", "--secret", whpk], saved);
+    expect(valid.code, valid.stderr).toBe(0);
+    expect(valid.stdout).toMatch(/^valid {2}sdk\.one/);
+    const changed = JSON.stringify({ headers, body: delivered.body.replace("sdk.one", "sdk.two") });
+    const invalid = await cli(["verify", "--scheme", "standard-ed25519", "--secret", whpk], changed);
+    expect(invalid.code).toBe(6);
+    expect(invalid.stdout).toContain("no_matching_signature");
   });
 
   it("a profile may make standard-ed25519 the default scheme of its endpoints", async () => {

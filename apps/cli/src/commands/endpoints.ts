@@ -13,7 +13,7 @@ const columns: Column<Endpoint>[] = [
   ["enabled", (e) => (e.enabled ? paint("green", "yes") : paint("red", `no (${e.disabled_reason})`))],
 ];
 
-const schemes = ["standard", "hmac-sha256-hex", "hmac-sha512-hex"] as const;
+const schemes = ["standard", "hmac-sha256-hex", "hmac-sha512-hex", "standard-ed25519"] as const;
 
 export function endpointCommands(program: Command) {
   const endpoints = program.command("endpoints").description("Where a merchant's events go");
