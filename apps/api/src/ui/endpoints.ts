@@ -568,7 +568,7 @@ ${endpointForm(session, await formTypes(session, mid), e, base, false, error, aw
       }),
     );
     const notice = html`<p class="notice" role="status">New ${rotated.secret.startsWith("whpk_") ? "public key" : "secret"}: <code class="secret">${rotated.secret}</code> ${copyButton(rotated.secret)}
-      ${rotated.previous_secrets_expire_at ? html`· previous secrets sign until ${time(rotated.previous_secrets_expire_at)}` : ""}</p>`;
+      ${rotated.previous_secrets_expire_at ? html`· previous ${rotated.secret.startsWith("whpk_") ? "keys" : "secrets"} sign until ${time(rotated.previous_secrets_expire_at)}` : ""}</p>`;
     return reply.type("text/html").send(await endpointPage(request, undefined, notice));
   });
 
