@@ -75,6 +75,23 @@ function seedOf(signingKey: string, checkPublicHalf = true): Buffer | undefined 
   return !checkPublicHalf || rawPublicKey(seed).equals(bytes.subarray(32)) ? seed : undefined;
 }
 
+// Parsed signing keys by their `whsk_` text: importing a key costs more than signing with it, and an
+// endpoint signs every attempt with the same key. Bounded; the dispatcher holds these secrets anyway.
+const keyObjects = new Map<string, KeyObject>();
+
+function signingKeyObject(signingKey: string): KeyObject | undefined {
+  let key = keyObjects.get(signingKey);
+  if (!key) {
+    // Keys were checked whole when stored; signing only needs the seed.
+    const seed = seedOf(signingKey, false);
+    if (!seed) return undefined;
+    if (keyObjects.size >= 10_000) keyObjects.clear();
+    key = privateKeyOf(seed);
+    keyObjects.set(signingKey, key);
+  }
+  return key;
+}
+
 /** The `whpk_` public key of a `whsk_` signing key (base64 of the raw 32 bytes); undefined if it is none. */
 export function publicKeyOf(signingKey: string): string | undefined {
   const seed = seedOf(signingKey);
@@ -129,11 +146,10 @@ export function signatureHeader(input: SignInput): [name: string, value: string]
   if (input.scheme === "standard-ed25519") {
     const content = Buffer.from(`${input.id}.${input.timestamp}.${input.body}`);
     const signatures = input.secrets.map((secret) => {
-      // Keys were checked whole when stored; signing only needs the seed.
-      const seed = seedOf(secret, false);
+      const key = signingKeyObject(secret);
       // One that is not a key at all signs nothing rather than throwing.
-      if (!seed) return "";
-      return `v1a,${sign(null, content, privateKeyOf(seed)).toString("base64")}`;
+      if (!key) return "";
+      return `v1a,${sign(null, content, key).toString("base64")}`;
     });
     return ["webhook-signature", signatures.filter(Boolean).join(" ")];
   }
