@@ -119,9 +119,9 @@ describe("profiles, catalog types and Ed25519 keys in the portal", () => {
         const { page } = await openPage(browser);
         await signIn(page, herald.url, key);
         await page.goto(`${herald.url}/ui/merchants/${merchant}/endpoints/new`);
-        const offered = await page
-          .locator("input[name=event_types]")
-          .evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value));
+        const offered = await Promise.all(
+          (await page.locator("input[name=event_types]").all()).map((input) => input.getAttribute("value")),
+        );
         expect(offered).toEqual(expect.arrayContaining(["invoice.paid", "invoice.voided"]));
         await expect(page.locator("label.check:has-text('invoice.paid')").textContent()).resolves.toContain(
           "An invoice was paid in full",
