@@ -56,7 +56,9 @@ export function endpointCommands(program: Command) {
         });
         show(global, endpoint, () => {
           printRecord(endpoint);
-          process.stderr.write(`${paint("yellow", "Store the secret now: it is not shown again.")}\n`);
+          // An Ed25519 endpoint's "secret" is its public key: shown with the endpoint at any time.
+          if (endpoint.signature_scheme !== "standard-ed25519")
+            process.stderr.write(`${paint("yellow", "Store the secret now: it is not shown again.")}\n`);
         });
       },
     );
