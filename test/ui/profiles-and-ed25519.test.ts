@@ -3,7 +3,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMerchant, startTestHerald, type TestHerald } from "../support/herald.ts";
 import { Receiver } from "../support/receiver.ts";
-import { launchBrowser, openPage, screenshot, signIn } from "./browser.ts";
+import { csrfOf, launchBrowser, openPage, screenshot, signIn } from "./browser.ts";
 
 /**
  * The portal's part of delivery profiles, the event-type catalog and Ed25519 endpoints: what an
@@ -51,6 +51,13 @@ describe("profiles, catalog types and Ed25519 keys in the portal", () => {
     await expect(page.locator("code.public-key").allTextContents()).resolves.toEqual([endpoint.public_key]);
     await expect(page.locator("button:has-text('Reveal secret')").count()).resolves.toBe(0);
     await expect(page.content()).resolves.not.toContain("whsk_");
+    // Nor does the reveal route, posted by hand with a valid CSRF token, show the signing key.
+    const reveal = await page.request.post(`${page.url()}/secret`, {
+      form: { _csrf: await csrfOf(page) },
+      maxRedirects: 0,
+    });
+    expect(reveal.status()).toBe(400);
+    expect(await reveal.text()).not.toContain("whsk_");
 
     // After a rotation both public keys show, the previous one with the time it stops signing.
     // The page asks before rotating: this time the answer is yes.
