@@ -80,7 +80,7 @@ const RetryPolicy = Type.Union(
 
 const SignatureScheme = OneOf(signatureSchemes, {
   description:
-    "`standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme.",
+    "`standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). `standard-ed25519`: Standard Webhooks' asymmetric `v1a` (`webhook-signature: v1a,<base64>`), signed by a `whsk_` key Herald keeps and verified with the endpoint's `public_key`. The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme.",
 });
 
 export const EndpointObject = Type.Object({
@@ -100,9 +100,35 @@ export const EndpointObject = Type.Object({
   profile: Type.Optional(
     Type.String({ description: "Its own delivery profile; absent: its merchant's (see GET /v1/profiles)." }),
   ),
+  public_key: Type.Optional(
+    Type.String({
+      description:
+        "`standard-ed25519` only: the `whpk_` key that verifies its signatures (public; shown always).",
+    }),
+  ),
+  public_keys: Type.Optional(
+    Type.Array(
+      Type.Object({
+        key: Type.String(),
+        expires_at: Nullable(Timestamp),
+      }),
+      {
+        description:
+          "`standard-ed25519` only: every public key whose signing key signs now, newest first; during a rotation's grace period the previous ones, with the time they stop.",
+      },
+    ),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
+
+/** The public keys of an endpoint's signing keys still valid now, newest first. */
+function publicKeys(e: Endpoint) {
+  const now = Date.now();
+  return e.secrets
+    .filter((s) => s.public_key && (s.expires_at === null || Date.parse(s.expires_at) > now))
+    .map((s) => ({ key: s.public_key as string, expires_at: s.expires_at }));
+}
 
 export const endpointView = (e: Endpoint): Static<typeof EndpointObject> => ({
   id: e.id,
@@ -119,6 +145,10 @@ export const endpointView = (e: Endpoint): Static<typeof EndpointObject> => ({
   timeout_ms: e.timeout_ms,
   metadata: e.metadata,
   ...(e.profile !== null && { profile: e.profile }),
+  ...(e.signature_scheme === "standard-ed25519" && {
+    public_key: e.secrets[0]?.public_key ?? "",
+    public_keys: publicKeys(e),
+  }),
   created_at: e.created_at.toISOString(),
   updated_at: e.updated_at.toISOString(),
 });

@@ -50,9 +50,14 @@ export interface ApiKeysTable {
   revoked_at: Date | null;
 }
 
-/** One signing secret as stored: `secret` is the AES-256-GCM box of the plain secret. */
+/**
+ * One signing secret as stored: `secret` is the AES-256-GCM box of the plain secret. For
+ * `standard-ed25519`, `public_key` is the `whpk_` key of the sealed `whsk_` one, kept in clear
+ * because it is public and shown with the endpoint without opening the box.
+ */
 export interface StoredSecret {
   secret: string;
+  public_key?: string;
   created_at: string;
   expires_at: string | null;
 }

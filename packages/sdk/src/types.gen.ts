@@ -59,14 +59,21 @@ export type Endpoint = {
   enabled: boolean;
   disabled_reason: string | null;
   retry_policy: RetryPolicy;
-  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
-  signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). `standard-ed25519`: Standard Webhooks' asymmetric `v1a` (`webhook-signature: v1a,<base64>`), signed by a `whsk_` key Herald keeps and verified with the endpoint's `public_key`. The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
+  signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
   headers: Record<string, string>;
   timeout_ms: number;
   /** Free-form string pairs for your own bookkeeping. */
   metadata: Record<string, string>;
   /** Its own delivery profile; absent: its merchant's (see GET /v1/profiles). */
   profile?: string;
+  /** `standard-ed25519` only: the `whpk_` key that verifies its signatures (public; shown always). */
+  public_key?: string;
+  /** `standard-ed25519` only: every public key whose signing key signs now, newest first; during a rotation's grace period the previous ones, with the time they stop. */
+  public_keys?: {
+    key: string;
+    expires_at: string | null;
+  }[];
   created_at: string;
   updated_at: string;
 };
@@ -82,14 +89,21 @@ export type EndpointWithSecret = {
   enabled: boolean;
   disabled_reason: string | null;
   retry_policy: RetryPolicy;
-  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
-  signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+  /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). `standard-ed25519`: Standard Webhooks' asymmetric `v1a` (`webhook-signature: v1a,<base64>`), signed by a `whsk_` key Herald keeps and verified with the endpoint's `public_key`. The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
+  signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
   headers: Record<string, string>;
   timeout_ms: number;
   /** Free-form string pairs for your own bookkeeping. */
   metadata: Record<string, string>;
   /** Its own delivery profile; absent: its merchant's (see GET /v1/profiles). */
   profile?: string;
+  /** `standard-ed25519` only: the `whpk_` key that verifies its signatures (public; shown always). */
+  public_key?: string;
+  /** `standard-ed25519` only: every public key whose signing key signs now, newest first; during a rotation's grace period the previous ones, with the time they stop. */
+  public_keys?: {
+    key: string;
+    expires_at: string | null;
+  }[];
   created_at: string;
   updated_at: string;
   secret: string;
@@ -372,7 +386,7 @@ export interface Operations {
           timestamp_format: "iso" | "iso-seconds" | "unix";
         };
         /** The scheme of new endpoints that name none. */
-        signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+        signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
         /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
         signature_header: string;
         /** Which responses count as delivered. */
@@ -413,7 +427,7 @@ export interface Operations {
         timestamp_format?: "iso" | "iso-seconds" | "unix";
       };
       /** The scheme of new endpoints that name none. */
-      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
       signature_header?: string;
       /** Which responses count as delivered. */
@@ -445,7 +459,7 @@ export interface Operations {
         timestamp_format: "iso" | "iso-seconds" | "unix";
       };
       /** The scheme of new endpoints that name none. */
-      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
       signature_header: string;
       /** Which responses count as delivered. */
@@ -486,7 +500,7 @@ export interface Operations {
         timestamp_format: "iso" | "iso-seconds" | "unix";
       };
       /** The scheme of new endpoints that name none. */
-      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
       signature_header: string;
       /** Which responses count as delivered. */
@@ -523,7 +537,7 @@ export interface Operations {
         timestamp_format?: "iso" | "iso-seconds" | "unix";
       };
       /** The scheme of new endpoints that name none. */
-      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
       signature_header?: string;
       /** Which responses count as delivered. */
@@ -555,7 +569,7 @@ export interface Operations {
         timestamp_format: "iso" | "iso-seconds" | "unix";
       };
       /** The scheme of new endpoints that name none. */
-      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      signature_scheme: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** The header the hex schemes sign in (sent lower-case). `standard` uses `webhook-signature`. */
       signature_header: string;
       /** Which responses count as delivered. */
@@ -624,8 +638,8 @@ export interface Operations {
       event_types?: string[];
       enabled?: boolean;
       retry_policy?: RetryPolicy;
-      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
-      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). `standard-ed25519`: Standard Webhooks' asymmetric `v1a` (`webhook-signature: v1a,<base64>`), signed by a `whsk_` key Herald keeps and verified with the endpoint's `public_key`. The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
+      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** Sent with every delivery. Refused: Herald's own (webhook-*, content-type, user-agent, the signature header), HTTP's hop-by-hop and framing headers (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, Host, Content-Length, …), values with leading or trailing whitespace, and two names differing only in case. */
       headers?: Record<string, string>;
       /** Per attempt; the profile's default (15000 for `default`) when absent. */
@@ -634,7 +648,7 @@ export interface Operations {
       metadata?: Record<string, string>;
       /** Defaults to the key's mode; live for the admin key. */
       mode?: "live" | "test";
-      /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes. Generated when absent. */
+      /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes, a `whsk_` Ed25519 key (base64 of the 32-byte seed, or of the seed and public key) for `standard-ed25519`. Generated when absent. */
       secret?: string;
       /** Its own delivery profile, overriding its merchant's: body shape, hex signature header, success rule, and the defaults of the other fields. */
       profile?: string;
@@ -659,8 +673,8 @@ export interface Operations {
       event_types?: string[];
       enabled?: boolean;
       retry_policy?: RetryPolicy;
-      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
-      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+      /** `standard`: Standard Webhooks (`webhook-signature`, `whsec_` secret). `standard-ed25519`: Standard Webhooks' asymmetric `v1a` (`webhook-signature: v1a,<base64>`), signed by a `whsk_` key Herald keeps and verified with the endpoint's `public_key`. The hex schemes: the hex HMAC of the raw body, keyed by the secret string as shown, in the delivery profile's signature header; exactly one signature, also during a rotation. Defaults to the profile's scheme. */
+      signature_scheme?: "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
       /** Sent with every delivery. Refused: Herald's own (webhook-*, content-type, user-agent, the signature header), HTTP's hop-by-hop and framing headers (Connection, Keep-Alive, Transfer-Encoding, TE, Trailer, Upgrade, Expect, Host, Content-Length, …), values with leading or trailing whitespace, and two names differing only in case. */
       headers?: Record<string, string>;
       /** Per attempt; the profile's default (15000 for `default`) when absent. */
@@ -688,12 +702,12 @@ export interface Operations {
     body: {
       /** How long the previous secrets keep signing, 24 by default; 0 retires them now. */
       grace_period_hours?: number;
-      /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes. Generated when absent. */
+      /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes, a `whsk_` Ed25519 key (base64 of the 32-byte seed, or of the seed and public key) for `standard-ed25519`. Generated when absent. */
       secret?: string;
     } | null;
     bodyRequired: false;
     answer: {
-      /** The new secret; the only time it is shown. */
+      /** The new secret; the only time it is shown. For `standard-ed25519`, the new `whpk_` public key. */
       secret: string;
       /** When the previous secrets stop signing; null when none still signs. */
       previous_secrets_expire_at: string | null;

@@ -4,12 +4,18 @@
  * `verify` compares in constant time.
  */
 
-export type SignatureScheme = "standard" | "hmac-sha256-hex" | "hmac-sha512-hex";
+export type SignatureScheme = "standard" | "hmac-sha256-hex" | "hmac-sha512-hex" | "standard-ed25519";
 
 export interface VerifyOptions {
-  /** The endpoint's secret; during a rotation, every secret that may sign (any one match is enough). */
+  /**
+   * The endpoint's secret; during a rotation, every secret that may sign (any one match is enough).
+   * For `standard-ed25519`, its `whpk_` public key(s).
+   */
   secret: string | readonly string[];
-  /** The endpoint's `signature_scheme`; `standard` by default. */
+  /**
+   * The endpoint's `signature_scheme`. When absent: `standard-ed25519` if every secret is a `whpk_`
+   * public key (Standard Webhooks' prefixes say which scheme a key is for), else `standard`.
+   */
   scheme?: SignatureScheme;
   /**
    * How far `webhook-timestamp` may be from now, in seconds; 300 by default. Only `standard` signs
@@ -109,6 +115,28 @@ async function anyMatches(
   return false;
 }
 
+/** The raw 32 bytes of a `whpk_` key. */
+function publicKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
+  const key = secret.startsWith("whpk_") ? fromBase64(secret.slice(5)) : undefined;
+  if (key?.length !== 32)
+    throw new TypeError("A standard-ed25519 key is whpk_ followed by 32 bytes in base64.");
+  return key;
+}
+
+/** Whether any `v1a` signature verifies under any public key; Ed25519 through Web Crypto. */
+async function anyEd25519Matches(
+  signatures: Uint8Array<ArrayBuffer>[],
+  keys: Uint8Array<ArrayBuffer>[],
+  content: Uint8Array<ArrayBuffer>,
+): Promise<boolean> {
+  for (const key of keys) {
+    const imported = await crypto.subtle.importKey("raw", key, { name: "Ed25519" }, false, ["verify"]);
+    for (const signature of signatures)
+      if (await crypto.subtle.verify({ name: "Ed25519" }, imported, signature, content)) return true;
+  }
+  return false;
+}
+
 function standardKey(secret: string): Uint8Array<ArrayBuffer> {
   const key = fromBase64(secret.startsWith("whsec_") ? secret.slice(6) : secret);
   if (!key?.length) throw new TypeError("A standard secret is whsec_ followed by base64.");
@@ -124,12 +152,15 @@ export async function verify<Event extends HeraldEvent = HeraldEvent>(
   headers: HeaderSource,
   options: VerifyOptions,
 ): Promise<Event> {
-  const scheme = options.scheme ?? "standard";
   const secrets = typeof options.secret === "string" ? [options.secret] : [...options.secret];
   if (secrets.length === 0) throw new TypeError("verify needs at least one secret.");
+  const scheme =
+    options.scheme ?? (secrets.every((s) => s.startsWith("whpk_")) ? "standard-ed25519" : "standard");
   const bytes = bytesOf(body);
 
-  if (scheme === "standard") {
+  if (scheme === "standard" || scheme === "standard-ed25519") {
+    // Both Standard Webhooks forms sign the same content; only the signature's version and algorithm differ.
+    const version = scheme === "standard" ? "v1," : "v1a,";
     const id = required(headers, "webhook-id");
     const timestamp = required(headers, "webhook-timestamp");
     const signatureList = required(headers, "webhook-signature");
@@ -145,14 +176,18 @@ export async function verify<Event extends HeraldEvent = HeraldEvent>(
       );
     const signatures = signatureList
       .split(" ")
-      .filter((s) => s.startsWith("v1,"))
-      .map((s) => fromBase64(s.slice(3)))
+      .filter((s) => s.startsWith(version))
+      .map((s) => fromBase64(s.slice(version.length)))
       .filter((s): s is Uint8Array<ArrayBuffer> => s !== undefined);
     const prefix = encoder.encode(`${id}.${timestamp}.`);
     const content = new Uint8Array(prefix.length + bytes.length);
     content.set(prefix);
     content.set(bytes, prefix.length);
-    if (!(await anyMatches(signatures, secrets.map(standardKey), "SHA-256", content)))
+    const matches =
+      scheme === "standard"
+        ? await anyMatches(signatures, secrets.map(standardKey), "SHA-256", content)
+        : await anyEd25519Matches(signatures, secrets.map(publicKeyBytes), content);
+    if (!matches)
       throw new WebhookVerificationError("no_matching_signature", "No signature matches the secret.");
   } else {
     const name = (options.signatureHeader ?? "x-signature").toLowerCase();

@@ -9,6 +9,7 @@ import {
   isValidSecret,
   newId,
   profileUrlProblem,
+  publicKeyOf,
   type SignatureScheme,
   sealSecret,
 } from "@herald/core";
@@ -93,7 +94,7 @@ const optional = Object.fromEntries(
 const Secret = Type.String({
   maxLength: 256,
   description:
-    "Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes. Generated when absent.",
+    "Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes, a `whsk_` Ed25519 key (base64 of the 32-byte seed, or of the seed and public key) for `standard-ed25519`. Generated when absent.",
 });
 
 const CreateBody = Type.Object(
@@ -192,14 +193,18 @@ export async function endpointRoutes(app: HeraldApp) {
       const rule =
         scheme === "standard"
           ? "whsec_ followed by 24 to 64 bytes in base64"
-          : "16 to 128 printable ASCII characters";
+          : scheme === "standard-ed25519"
+            ? "whsk_ followed by the base64 of a 32-byte Ed25519 seed (or of the seed and its public key)"
+            : "16 to 128 printable ASCII characters";
       throw new HttpProblem("validation", `secret must be ${rule} for the ${scheme} scheme.`, "secret");
     }
   }
 
-  function sealed(secret: string): StoredSecret {
+  function sealed(secret: string, scheme: SignatureScheme): StoredSecret {
+    const publicKey = scheme === "standard-ed25519" ? publicKeyOf(secret) : undefined;
     return {
       secret: sealSecret(encryptionKey, secret),
+      ...(publicKey && { public_key: publicKey }),
       created_at: new Date().toISOString(),
       expires_at: null,
     };
@@ -215,7 +220,7 @@ export async function endpointRoutes(app: HeraldApp) {
         tags: ["endpoints"],
         summary: "Register an endpoint",
         description:
-          "Live-mode URLs must be https. The answer carries the signing `secret`; it is the only time it is shown.",
+          "Live-mode URLs must be https. The answer carries the signing `secret`; it is the only time it is shown. For `standard-ed25519` it is the `whpk_` public key: the `whsk_` signing key never leaves Herald.",
         params: MerchantParams,
         body: CreateBody,
         response: answers({ 201: Type.Object({ ...EndpointObject.properties, secret: Type.String() }) }),
@@ -247,7 +252,7 @@ export async function endpointRoutes(app: HeraldApp) {
           timeout_ms: body.timeout_ms ?? profile.timeout_ms,
           metadata: body.metadata ?? {},
           profile: body.profile === undefined ? null : storedProfileName(body.profile),
-          secrets: [sealed(secret)],
+          secrets: [sealed(secret, scheme)],
         },
         config.maxEndpointsPerMerchant,
       );
@@ -259,7 +264,7 @@ export async function endpointRoutes(app: HeraldApp) {
           "mid",
         );
       }
-      return reply.code(201).send({ ...endpointView(endpoint), secret });
+      return reply.code(201).send({ ...endpointView(endpoint), secret: shown(scheme, secret) });
     },
   );
 
@@ -364,13 +369,16 @@ export async function endpointRoutes(app: HeraldApp) {
         tags: ["endpoints"],
         summary: "Rotate the signing secret",
         description:
-          "`standard`: the new secret signs at once and the previous ones keep signing (one signature each) until the grace period ends. Hex schemes (one signature only): the previous secret keeps signing until the grace period ends or `secret/activate` is called, the new one from then on. The body is optional.",
+          "`standard` and `standard-ed25519`: the new secret signs at once and the previous ones keep signing (one signature each) until the grace period ends. Hex schemes (one signature only): the previous secret keeps signing until the grace period ends or `secret/activate` is called, the new one from then on. The body is optional.",
         params: Params,
         // No body at all means every default; Fastify validates a missing body as null.
         body: Type.Union([RotateBody, Type.Null()]),
         response: answers({
           200: Type.Object({
-            secret: Type.String({ description: "The new secret; the only time it is shown." }),
+            secret: Type.String({
+              description:
+                "The new secret; the only time it is shown. For `standard-ed25519`, the new `whpk_` public key.",
+            }),
             previous_secrets_expire_at: Type.Union([Timestamp, Type.Null()], {
               description: "When the previous secrets stop signing; null when none still signs.",
             }),
@@ -387,7 +395,7 @@ export async function endpointRoutes(app: HeraldApp) {
       const now = Date.now();
       const graceEnds = new Date(now + graceHours * 3_600_000).toISOString();
       const rotated = await rotateSecrets(db, request.scope, endpoint.id, (current) => [
-        sealed(secret),
+        sealed(secret, scheme),
         ...current
           .map((s) => ({
             ...s,
@@ -400,7 +408,7 @@ export async function endpointRoutes(app: HeraldApp) {
         .map((s) => s.expires_at ?? "")
         .sort()
         .at(-1);
-      return { secret, previous_secrets_expire_at: lastExpiry || null };
+      return { secret: shown(scheme, secret), previous_secrets_expire_at: lastExpiry || null };
     },
   );
 
@@ -434,6 +442,14 @@ export async function endpointRoutes(app: HeraldApp) {
       return { activated_at: activated.updated_at.toISOString(), retired };
     },
   );
+}
+
+/**
+ * What a merchant is shown of a secret: itself, except a `whsk_` signing key, of which only the
+ * `whpk_` public key leaves Herald — a receiver needs nothing else, and a key no one is shown cannot leak.
+ */
+function shown(scheme: SignatureScheme, secret: string): string {
+  return scheme === "standard-ed25519" ? (publicKeyOf(secret) ?? "") : secret;
 }
 
 /** The endpoint `eid` within the caller's scope; 404 for a malformed, unknown or foreign id. */

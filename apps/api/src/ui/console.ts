@@ -83,7 +83,10 @@ ${nextCursor && html`<p><a href="?cursor=${nextCursor}">Next page →</a></p>`}`
     const session = requireOperator(request);
     const { mid } = request.params as { mid: string };
     const merchant = ok(await callApi(app, session, "GET", `/v1/merchants/${seg(mid)}`));
-    const keys = ok(await callApi(app, session, "GET", `/v1/merchants/${seg(mid)}/api-keys?limit=100`));
+    const [keys, profiles] = await Promise.all([
+      callApi(app, session, "GET", `/v1/merchants/${seg(mid)}/api-keys?limit=100`).then(ok),
+      callApi(app, session, "GET", "/v1/profiles").then(ok),
+    ]);
     const csrf = html`<input type="hidden" name="_csrf" value="${session.csrf}">`;
     const base = mpath(mid, "/api-keys");
     const body = html`${
@@ -94,6 +97,15 @@ ${nextCursor && html`<p><a href="?cursor=${nextCursor}">Next page →</a></p>`}`
       html`<p class="notice" role="status">One-time portal link (until ${time(shown.expires_at)}): <code class="secret">${shown.url}</code> ${copyButton(shown.url)}</p>`
     }
 <p>Merchant <strong>${merchant.name}</strong> <code>${merchant.id}</code> ${copyButton(merchant.id)}</p>
+${shown?.profileError && html`<p class="error" role="alert">${shown.profileError} (field <code>profile</code>)</p>`}
+<form method="post" action="${mpath(mid, "/profile")}" class="inline">
+  ${csrf}<label for="profile">Delivery profile of its endpoints that name none</label>
+  <select id="profile" name="profile">${(profiles.data as Obj[]).map(
+    (p) =>
+      html`<option value="${p.name}" ${(merchant.profile ?? "default") === p.name ? "selected" : ""}>${p.name}${p.description ? ` — ${p.description}` : ""}</option>`,
+  )}</select>
+  <button type="submit">Save profile</button>
+</form>
 <div class="actions">
   <form method="post" action="${base}" class="inline">${csrf}<input type="hidden" name="mode" value="live"><button type="submit">New live key</button></form>
   <form method="post" action="${base}" class="inline">${csrf}<input type="hidden" name="mode" value="test"><button type="submit">New test key</button></form>
@@ -131,6 +143,24 @@ ${keys.data.map(
     checkCsrf(request, session);
     const { mid, kid } = request.params as { mid: string; kid: string };
     ok(await callApi(app, session, "DELETE", `/v1/merchants/${seg(mid)}/api-keys/${seg(kid)}`));
+    return redirect(reply, mpath(mid, "/api-keys"));
+  });
+
+  app.post("/merchants/:mid/profile", async (request, reply) => {
+    const session = requireOperator(request);
+    checkCsrf(request, session);
+    const { mid } = request.params as { mid: string };
+    const profile = String((request.body as Obj).profile ?? "");
+    const answer = await callApi(app, session, "PATCH", `/v1/merchants/${seg(mid)}`, { profile });
+    if (answer.status === 400) {
+      // Refused (e.g. its http test endpoints): the page again, with the reason.
+      const detail = String(answer.body?.detail ?? "The profile was refused.");
+      return reply
+        .code(400)
+        .type("text/html")
+        .send(await keysPage(request, { profileError: detail }));
+    }
+    ok(answer);
     return redirect(reply, mpath(mid, "/api-keys"));
   });
 

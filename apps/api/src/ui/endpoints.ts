@@ -65,7 +65,21 @@ function endpointBody(form: Form, creating: boolean) {
     if (text("signature_scheme")) body.signature_scheme = text("signature_scheme");
     if (text("mode")) body.mode = text("mode");
   }
+  // Only an operator's form has the profile field (only the admin key may list profiles); an
+  // unchanged choice is not sent, so saving other settings does not re-check the URL against it.
+  if (typeof form.profile === "string" && text("profile") !== text("profile_was")) {
+    if (creating) body.profile = text("profile");
+    else body.profile = text("profile") || null;
+  }
   return body;
+}
+
+/** What the endpoint form offers beyond the types this merchant's events use. */
+interface FormChoices {
+  /** The catalog's types (GET /v1/event-types) with their descriptions; absent: no catalog in force. */
+  catalog?: Map<string, string>;
+  /** The delivery profiles an operator may choose from; absent for a merchant's session. */
+  profiles?: string[];
 }
 
 function health(stats: Obj, last: Obj | undefined, endpoint: Obj): Html {
@@ -92,9 +106,13 @@ function endpointForm(
   action: string,
   creating: boolean,
   error?: UiError,
+  choices: FormChoices = {},
 ): Html {
   const chosen = new Set<string>(values.event_types ?? []);
-  const offered = [...new Set([...eventTypes, ...chosen])].sort();
+  const { catalog, profiles } = choices;
+  // With a catalog, it is what a merchant chooses from; without one, the types its events use.
+  const offered = [...new Set([...(catalog ? catalog.keys() : eventTypes), ...chosen])].sort();
+  const profileNow: string = values.profile ?? "";
   // As typed when the form comes back with an error; else the endpoint's own headers.
   const headerText =
     typeof values.headers === "string"
@@ -111,12 +129,12 @@ function endpointForm(
   <input id="url" name="url" type="url" required value="${values.url ?? ""}" placeholder="https://example.com/webhooks">
   <label for="description">Description</label>
   <input id="description" name="description" value="${values.description ?? ""}">
-  <fieldset><legend>Event types (none chosen: every type)</legend>
+  <fieldset><legend>Event types ${catalog ? "from the catalog " : ""}(none chosen: every type)</legend>
     ${
       offered.length
         ? offered.map(
             (t) =>
-              html`<label class="check"><input type="checkbox" name="event_types" value="${t}" ${chosen.has(t) ? "checked" : ""}> ${t}</label>`,
+              html`<label class="check" ${catalog?.get(t) ? html`title="${catalog.get(t)}"` : ""}><input type="checkbox" name="event_types" value="${t}" ${chosen.has(t) ? "checked" : ""}> ${t}${catalog?.get(t) ? html` <span class="muted">— ${catalog.get(t)}</span>` : ""}</label>`,
           )
         : html`<p class="hint">No events sent yet in this mode: type the event types below.</p>`
     }
@@ -132,10 +150,26 @@ function endpointForm(
     }
   <label for="signature_scheme">Signature scheme</label>
   <select id="signature_scheme" name="signature_scheme">
-    <option value="standard">standard (Standard Webhooks)</option>
-    <option value="hmac-sha256-hex">hmac-sha256-hex</option>
-    <option value="hmac-sha512-hex">hmac-sha512-hex</option>
+    <option value="">the delivery profile's</option>
+    ${[
+      ["standard", "standard (Standard Webhooks, shared whsec_ secret)"],
+      ["standard-ed25519", "standard-ed25519 (Standard Webhooks v1a, whpk_ public key)"],
+      ["hmac-sha256-hex", "hmac-sha256-hex"],
+      ["hmac-sha512-hex", "hmac-sha512-hex"],
+    ].map(
+      ([value, label]) =>
+        html`<option value="${value}" ${values.signature_scheme === value ? "selected" : ""}>${label}</option>`,
+    )}
   </select>`
+  }
+  ${
+    profiles &&
+    html`<label for="profile">Delivery profile</label>
+  <select id="profile" name="profile">
+    <option value="">the merchant's</option>
+    ${profiles.map((name) => html`<option value="${name}" ${profileNow === name ? "selected" : ""}>${name}</option>`)}
+  </select>
+  <input type="hidden" name="profile_was" value="${creating ? "" : profileNow}">`
   }
   <label for="retry_policy">Retry policy</label>
   <select id="retry_policy" name="retry_policy">
@@ -151,6 +185,26 @@ function endpointForm(
 }
 
 function verifySnippets(scheme: string, header: string): Html {
+  if (scheme === "standard-ed25519") {
+    return html`<details><summary>Verify signatures (Standard Webhooks v1a, Ed25519)</summary>
+<p>Verify with the public key above; the signing key never leaves Herald.</p>
+<h4>Node</h4><pre>import { verify } from "@herald/verify";
+// rawBody: the request body exactly as received; the scheme follows from the whpk_ prefix
+const event = await verify(rawBody, req.headers, { secret: process.env.WEBHOOK_PUBLIC_KEY }); // whpk_…</pre>
+<h4>Python</h4><pre>import base64, os
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+key = Ed25519PublicKey.from_public_bytes(base64.b64decode(os.environ["WEBHOOK_PUBLIC_KEY"][5:]))
+signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + raw_body
+# any one v1a signature that verifies is enough (two during a rotation); key.verify raises otherwise
+for sig in headers["webhook-signature"].split(" "):
+    if sig.startswith("v1a,"): key.verify(base64.b64decode(sig[4:]), signed)</pre>
+<h4>PHP</h4><pre>$key = base64_decode(substr(getenv('WEBHOOK_PUBLIC_KEY'), 5));
+$signed = $_SERVER['HTTP_WEBHOOK_ID'] . '.' . $_SERVER['HTTP_WEBHOOK_TIMESTAMP'] . '.' . $rawBody;
+$ok = false;
+foreach (explode(' ', $_SERVER['HTTP_WEBHOOK_SIGNATURE']) as $sig)
+  if (str_starts_with($sig, 'v1a,')) $ok = $ok || sodium_crypto_sign_verify_detached(base64_decode(substr($sig, 4)), $signed, $key);</pre>
+<p class="hint">Check <code>webhook-timestamp</code> is within 5 minutes of now, too.</p></details>`;
+  }
   if (scheme === "standard") {
     return html`<details><summary>Verify signatures (Standard Webhooks)</summary>
 <h4>Node</h4><pre>import { Webhook } from "standardwebhooks";
@@ -178,6 +232,25 @@ expected = hmac.new(os.environ["WEBHOOK_SECRET"].encode(), raw_body, hashlib.${a
 ok = hmac.compare_digest(expected, request.headers.get("${header}", ""))</pre>
 <h4>PHP</h4><pre>$expected = hash_hmac('${algo}', $rawBody, getenv('WEBHOOK_SECRET'));
 $ok = hash_equals($expected, $_SERVER['HTTP_${header.toUpperCase().replace(/-/g, "_")}'] ?? '');</pre></details>`;
+}
+
+const asymmetric = (e: Obj) => e.signature_scheme === "standard-ed25519";
+
+/**
+ * The endpoint's keys: for `standard-ed25519` its public keys, always shown (they are public), the
+ * previous ones with the time they stop signing; for the other schemes the secret, revealed on request.
+ */
+function signingKeys(e: Obj, base: string, csrf: Html, disabled: string): Html {
+  if (!asymmetric(e))
+    return html`<h2>Signing secret</h2>
+  <div id="secret"><form method="post" action="${base}/secret" hx-post="${base}/secret" hx-target="#secret" class="inline">${csrf}<button type="submit" ${disabled}>Reveal secret</button></form></div>`;
+  const keys: Obj[] = e.public_keys?.length ? e.public_keys : [{ key: e.public_key, expires_at: null }];
+  return html`<h2>Public key</h2>
+  <p class="hint">Deliveries carry <code>webhook-signature: v1a,…</code>, one per key below; verify with the public key. Herald keeps the signing key.</p>
+  <ul class="public-keys">${keys.map(
+    (k) =>
+      html`<li><code class="public-key">${k.key}</code> ${copyButton(k.key)}${k.expires_at ? html` <span class="muted">previous key, signs until ${time(k.expires_at)}</span>` : ""}</li>`,
+  )}</ul>`;
 }
 
 /** One attempt, as the test button and the timeline show it. */
@@ -254,12 +327,52 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
     return merchantEventTypes(db, scopeOf(session, mid));
   }
 
+  /**
+   * The catalog's types and, for an operator, the profiles, read through the API as this session.
+   * A deployment without the catalog route, or with an empty catalog, offers the used types instead.
+   */
+  async function formChoices(session: UiSession): Promise<FormChoices> {
+    const choices: FormChoices = {};
+    const catalog = new Map<string, string>();
+    let cursor: string | null = null;
+    // A few pages at most: a picker of more than 500 types would not be a picker.
+    for (let page = 0; page < 5; page++) {
+      const listed = await callApi(
+        app,
+        session,
+        "GET",
+        `/v1/event-types?limit=100${cursor ? `&cursor=${seg(cursor)}` : ""}`,
+      );
+      if (listed.status !== 200 || !Array.isArray(listed.body?.data)) break;
+      for (const t of listed.body.data as Obj[])
+        if (typeof t.name === "string")
+          catalog.set(t.name, typeof t.description === "string" ? t.description : "");
+      cursor = listed.body.next_cursor ?? null;
+      if (!cursor) break;
+    }
+    if (catalog.size) choices.catalog = catalog;
+    if (session.operator) {
+      const profiles = await callApi(app, session, "GET", "/v1/profiles");
+      if (profiles.status === 200)
+        choices.profiles = (profiles.body.data as Obj[]).map((p) => String(p.name));
+    }
+    return choices;
+  }
+
   app.get("/merchants/:mid/endpoints/new", async (request, reply) => {
     const session = requireSession(request);
     const { mid } = params(request);
     // Whether this session may see the merchant at all: the API decides.
     ok(await callApi(app, session, "GET", `${api(mid, "/endpoints")}?limit=1`));
-    const form = endpointForm(session, await formTypes(session, mid), {}, mpath(mid, "/endpoints"), true);
+    const form = endpointForm(
+      session,
+      await formTypes(session, mid),
+      {},
+      mpath(mid, "/endpoints"),
+      true,
+      undefined,
+      await formChoices(session),
+    );
     return reply.type("text/html").send(page("Add endpoint", form, navFor(session, mid)).text);
   });
 
@@ -282,6 +395,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
         mpath(mid, "/endpoints"),
         true,
         error,
+        await formChoices(session),
       );
       return reply
         .code(400)
@@ -305,7 +419,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
     const body = html`${notice}
 <section class="card">
   <p><strong>${e.url}</strong> ${copyButton(e.id, "Copy id")}</p>
-  <p class="muted">${e.id} · ${e.mode} mode · ${e.signature_scheme} · ${e.enabled ? "enabled" : html`<span class="health bad">disabled: ${e.disabled_reason ?? ""}</span>`}</p>
+  <p class="muted">${e.id} · ${e.mode} mode · ${e.signature_scheme} · profile ${e.profile ?? "of the merchant"} · ${e.enabled ? "enabled" : html`<span class="health bad">disabled: ${e.disabled_reason ?? ""}</span>`}</p>
   <div class="actions">
     <form method="post" action="${base}/${e.enabled ? "disable" : "enable"}" class="inline">${csrf}<button type="submit" ${disabled}>${e.enabled ? "Disable" : "Enable"}</button></form>
     <form method="post" action="${base}/delete" class="inline" data-confirm="Delete this endpoint? Its pending deliveries are cancelled.">${csrf}<button type="submit" class="danger" ${disabled}>Delete</button></form>
@@ -320,9 +434,8 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
   <div id="test-result" aria-live="polite"></div>
 </section>
 <section class="card">
-  <h2>Signing secret</h2>
-  <div id="secret"><form method="post" action="${base}/secret" hx-post="${base}/secret" hx-target="#secret" class="inline">${csrf}<button type="submit" ${disabled}>Reveal secret</button></form></div>
-  <form method="post" action="${base}/rotate" class="inline" data-confirm="Rotate the secret? The old one keeps signing for the grace period.">
+  ${signingKeys(e, base, csrf, disabled)}
+  <form method="post" action="${base}/rotate" class="inline" data-confirm="Rotate the ${asymmetric(e) ? "signing key" : "secret"}? The old one keeps signing for the grace period.">
     ${csrf}<label for="grace">Grace period (hours)</label>
     <input id="grace" name="grace_period_hours" type="number" min="0" max="168" value="24">
     <button type="submit" ${disabled}>Rotate</button>
@@ -355,7 +468,7 @@ ${listed.next_cursor && html`<p><a href="?cursor=${listed.next_cursor}">Next pag
   }
 </section>
 <h2>Settings</h2>
-${endpointForm(session, await formTypes(session, mid), e, base, false, error)}
+${endpointForm(session, await formTypes(session, mid), e, base, false, error, await formChoices(session))}
 <script src="/ui/assets/uPlot.iife.min.js" defer></script>
 <script src="/ui/assets/charts.js" defer></script>
 <link rel="stylesheet" href="/ui/assets/uPlot.min.css">`;
@@ -432,6 +545,12 @@ ${endpointForm(session, await formTypes(session, mid), e, base, false, error)}
     ok(await callApi(app, session, "GET", api(mid, `/endpoints/${seg(eid)}`)));
     const endpoint = await getEndpoint(db, scopeOf(session, mid), eid);
     if (!endpoint) throw new UiError(404, "No such endpoint.");
+    // A whsk_ signing key is never shown: receivers need only the public key the page shows.
+    if (endpoint.signature_scheme === "standard-ed25519")
+      throw new UiError(
+        400,
+        "An Ed25519 endpoint's signing key stays in Herald; verify with its public key.",
+      );
     const secret = openSecret(encryptionKey, endpoint.secrets[0]!.secret);
     const shown = html`<p><code class="secret">${secret}</code> ${copyButton(secret)}</p>`;
     if (request.headers["hx-request"]) return reply.type("text/html").send(shown.text);
@@ -448,8 +567,8 @@ ${endpointForm(session, await formTypes(session, mid), e, base, false, error)}
         grace_period_hours: Number.isFinite(hours) ? hours : 24,
       }),
     );
-    const notice = html`<p class="notice" role="status">New secret: <code class="secret">${rotated.secret}</code> ${copyButton(rotated.secret)}
-      ${rotated.previous_secrets_expire_at ? html`· previous secrets sign until ${time(rotated.previous_secrets_expire_at)}` : ""}</p>`;
+    const notice = html`<p class="notice" role="status">New ${rotated.secret.startsWith("whpk_") ? "public key" : "secret"}: <code class="secret">${rotated.secret}</code> ${copyButton(rotated.secret)}
+      ${rotated.previous_secrets_expire_at ? html`· previous ${rotated.secret.startsWith("whpk_") ? "keys" : "secrets"} sign until ${time(rotated.previous_secrets_expire_at)}` : ""}</p>`;
     return reply.type("text/html").send(await endpointPage(request, undefined, notice));
   });
 

@@ -13,7 +13,7 @@ const columns: Column<Endpoint>[] = [
   ["enabled", (e) => (e.enabled ? paint("green", "yes") : paint("red", `no (${e.disabled_reason})`))],
 ];
 
-const schemes = ["standard", "hmac-sha256-hex", "hmac-sha512-hex"] as const;
+const schemes = ["standard", "hmac-sha256-hex", "hmac-sha512-hex", "standard-ed25519"] as const;
 
 export function endpointCommands(program: Command) {
   const endpoints = program.command("endpoints").description("Where a merchant's events go");
@@ -56,7 +56,9 @@ export function endpointCommands(program: Command) {
         });
         show(global, endpoint, () => {
           printRecord(endpoint);
-          process.stderr.write(`${paint("yellow", "Store the secret now: it is not shown again.")}\n`);
+          // An Ed25519 endpoint's "secret" is its public key: shown with the endpoint at any time.
+          if (endpoint.signature_scheme !== "standard-ed25519")
+            process.stderr.write(`${paint("yellow", "Store the secret now: it is not shown again.")}\n`);
         });
       },
     );

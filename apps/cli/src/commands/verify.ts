@@ -48,6 +48,8 @@ export function parseSaved(bytes: Buffer): SavedRequest {
   return { headers, body: bytes.subarray(split + gap) };
 }
 
+const schemes = ["standard", "hmac-sha256-hex", "hmac-sha512-hex", "standard-ed25519"] as const;
+
 const lower = (headers: Record<string, string>) =>
   Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 
@@ -56,26 +58,32 @@ export function verifyCommand(program: Command) {
     .command("verify")
     .description("Check a saved request's signature against an endpoint secret")
     .argument("[file]", "raw HTTP request or JSON {headers, body}; - or nothing for stdin", "-")
-    .option("--secret <secret...>", "the endpoint secret(s) (or HERALD_WEBHOOK_SECRET)")
-    .option("--scheme <scheme>", "standard, hmac-sha256-hex or hmac-sha512-hex", "standard")
+    .option(
+      "--secret <secret...>",
+      "the endpoint secret(s) or whpk_ public key(s) (or HERALD_WEBHOOK_SECRET)",
+    )
+    .option(
+      "--scheme <scheme>",
+      `${schemes.join(", ")}; standard-ed25519 when every key is whpk_, else standard`,
+    )
     .option("--signature-header <name>", "the hex schemes' header", "x-signature")
     .option("--tolerance <seconds>", "how old webhook-timestamp may be; raise it for old captures", "300")
     .action(
       async (
         file: string,
-        options: { secret?: string[]; scheme: string; signatureHeader: string; tolerance: string },
+        options: { secret?: string[]; scheme?: string; signatureHeader: string; tolerance: string },
         command: Command,
       ) => {
         const global = command.optsWithGlobals<GlobalOptions>();
         const secret = options.secret ?? process.env.HERALD_WEBHOOK_SECRET?.split(",");
         if (!secret?.length) throw new UsageError("Pass --secret or set HERALD_WEBHOOK_SECRET.");
-        if (!["standard", "hmac-sha256-hex", "hmac-sha512-hex"].includes(options.scheme))
-          throw new UsageError("--scheme is standard, hmac-sha256-hex or hmac-sha512-hex.");
+        if (options.scheme !== undefined && !(schemes as readonly string[]).includes(options.scheme))
+          throw new UsageError(`--scheme is one of ${schemes.join(", ")}.`);
         const saved = parseSaved(readFileSync(file === "-" ? 0 : file));
         try {
           const event = await verify(saved.body, saved.headers, {
             secret,
-            scheme: options.scheme as SignatureScheme,
+            ...(options.scheme && { scheme: options.scheme as SignatureScheme }),
             signatureHeader: options.signatureHeader,
             toleranceSeconds: Number(options.tolerance),
           });
