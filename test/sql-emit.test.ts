@@ -223,7 +223,9 @@ describe("herald.emit emits inside the caller's transaction", () => {
     expect(live.status).toBe(202);
     const test = await placeOrder("per-mode", { merchant, data: '{"amount": 2}', key: "per-mode" });
     expect(test).not.toBe(live.body.id);
-    expect(await placeOrder("per-mode-again", { merchant, data: '{"amount": 2}', key: "per-mode" })).toBe(test);
+    expect(await placeOrder("per-mode-again", { merchant, data: '{"amount": 2}', key: "per-mode" })).toBe(
+      test,
+    );
   });
 
   it("refuses what POST …/events refuses, naming the argument", async () => {
