@@ -8,7 +8,7 @@ const config = exitOnConfigError(() => {
   requireSettings(loaded, ["databaseUrl", "adminKey", "encryptionKey"]);
   return loaded;
 });
-const herald = await startOrExit(
+const starting = startOrExit(
   () =>
     startHerald({
       config,
@@ -20,5 +20,7 @@ const herald = await startOrExit(
     }),
   async () => {},
 );
+// Installed before the start finishes: a signal meanwhile waits for it, then stops what it started.
+stopOnSignals(async () => (await starting).stop());
+const herald = await starting;
 console.error(`Herald API listening at ${herald.url}`);
-stopOnSignals(() => herald.stop());

@@ -8,7 +8,7 @@ const config = exitOnConfigError(() => {
   requireSettings(loaded, ["databaseUrl", "encryptionKey"]);
   return loaded;
 });
-const herald = await startOrExit(
+const starting = startOrExit(
   () =>
     startHerald({
       config,
@@ -20,5 +20,7 @@ const herald = await startOrExit(
     }),
   async () => {},
 );
+// Installed before the start finishes: a signal meanwhile waits for it, then stops what it started.
+stopOnSignals(async () => (await starting).stop());
+await starting;
 console.error("Herald dispatcher running");
-stopOnSignals(() => herald.stop());
