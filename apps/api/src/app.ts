@@ -24,12 +24,14 @@ import { attemptRoutes } from "./routes/attempts.ts";
 import { deliveryRoutes } from "./routes/deliveries.ts";
 import { endpointRoutes } from "./routes/endpoints.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
-import { profileRoutes } from "./routes/profiles.ts";
 import { portalSessionRoutes } from "./routes/portal-sessions.ts";
+import { profileRoutes } from "./routes/profiles.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { relayRoutes } from "./routes/relay.ts";
+import { retryPolicyRoutes } from "./routes/retry-policies.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
@@ -76,8 +78,10 @@ const resources: RoutePlugin[] = [
   deliveryRoutes,
   attemptRoutes,
   recoveryRoutes,
+  operationRoutes,
   testEventRoutes,
   statsRoutes,
+  retryPolicyRoutes,
   relayRoutes,
   portalSessionRoutes,
 ];
@@ -199,7 +203,7 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
     if (needsKey(request.url)) await authorize(request, context.db, context.adminKey);
   });
 
-  await app.register(async (scope) => operationRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
+  await app.register(async (scope) => healthRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   for (const routes of resources) {
     await app.register(async (scope) => routes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   }

@@ -72,7 +72,8 @@ export const Problem = Type.Object(
 );
 
 export const PageQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  // Required in the type, since validation fills the default in; optional to send (see openapi.ts).
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   cursor: Type.Optional(
     Type.String({
       pattern: `^[a-z]+_${typeId}$`,

@@ -1,8 +1,7 @@
-import { isId } from "@herald/core";
-import { getDelivery, getEvent, listAttempts, listDeliveries } from "@herald/db";
+import { getEvent, listAttempts, listDeliveries } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { notFound } from "../problems.ts";
+import { findDelivery } from "../resources.ts";
 import {
   answers,
   Id,
@@ -55,7 +54,7 @@ export async function deliveryRoutes(app: HeraldApp) {
           since: q.since ? new Date(q.since) : undefined,
           until: q.until ? new Date(q.until) : undefined,
         },
-        { limit: q.limit ?? 20, cursor: q.cursor },
+        { limit: q.limit, cursor: q.cursor },
       );
       return { data: page.data.map(deliveryView), next_cursor: page.next_cursor };
     },
@@ -75,8 +74,7 @@ export async function deliveryRoutes(app: HeraldApp) {
     },
     async (request) => {
       const { did } = request.params;
-      const delivery = isId("delivery", did) ? await getDelivery(db, request.scope, did) : undefined;
-      if (!delivery) throw notFound("delivery");
+      const delivery = await findDelivery(db, request.scope, did);
       const [attempts, event] = await Promise.all([
         listAttempts(db, delivery.id),
         getEvent(db, request.scope, delivery.event_id),

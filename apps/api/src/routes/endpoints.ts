@@ -5,7 +5,6 @@ import {
   endpointUrlProblem,
   generateSecret,
   isEventTypeFilter,
-  isId,
   isValidSecret,
   newId,
   profileUrlProblem,
@@ -14,15 +13,11 @@ import {
 } from "@herald/core";
 import {
   createEndpointWithinQuota,
-  type Db,
   deleteEndpoint,
-  type Endpoint,
-  getEndpoint,
   getMerchant,
   listEndpoints,
   type Mode as ModeName,
   rotateSecrets,
-  type Scope,
   type StoredSecret,
   updateEndpoint,
 } from "@herald/db";
@@ -31,6 +26,7 @@ import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
+import { findEndpoint } from "../resources.ts";
 import {
   answers,
   listOf,
@@ -274,7 +270,7 @@ export async function endpointRoutes(app: HeraldApp) {
     },
     async (request) => {
       const page = await listEndpoints(db, request.scope, {
-        limit: request.query.limit ?? 20,
+        limit: request.query.limit,
         cursor: request.query.cursor,
       });
       return { data: page.data.map(endpointView), next_cursor: page.next_cursor };
@@ -431,11 +427,4 @@ export async function endpointRoutes(app: HeraldApp) {
       return { activated_at: activated.updated_at.toISOString(), retired };
     },
   );
-}
-
-/** The endpoint `eid` within the caller's scope; 404 for a malformed, unknown or foreign id. */
-export async function findEndpoint(db: Db, scope: Scope, eid: string): Promise<Endpoint> {
-  const endpoint = isId("endpoint", eid) ? await getEndpoint(db, scope, eid) : undefined;
-  if (!endpoint) throw notFound("endpoint");
-  return endpoint;
 }

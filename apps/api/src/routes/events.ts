@@ -1,11 +1,11 @@
-import { isId } from "@herald/core";
-import { type EmitRequest, type EmitResult, GroupCommit, getEvent, listEvents } from "@herald/db";
+import { type EmitRequest, type EmitResult, GroupCommit, listEvents } from "@herald/db";
 import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
 import { checkDataDepth, exactNumbersJsonParser, maxDataDepth } from "../event-data.ts";
-import { HttpProblem, notFound } from "../problems.ts";
+import { HttpProblem } from "../problems.ts";
+import { findEvent } from "../resources.ts";
 import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
 
@@ -243,7 +243,7 @@ export async function eventRoutes(app: HeraldApp) {
           since: since ? new Date(since) : undefined,
           until: until ? new Date(until) : undefined,
         },
-        { limit: limit ?? 20, cursor },
+        { limit, cursor },
       );
       return { data: page.data.map(eventObject), next_cursor: page.next_cursor };
     },
@@ -262,8 +262,7 @@ export async function eventRoutes(app: HeraldApp) {
     },
     async (request) => {
       const { evid } = request.params;
-      const event = isId("event", evid) ? await getEvent(db, request.scope, evid) : undefined;
-      if (!event) throw notFound("event");
+      const event = await findEvent(db, request.scope, evid);
       return eventObject(event);
     },
   );

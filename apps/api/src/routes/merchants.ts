@@ -69,7 +69,7 @@ export async function merchantRoutes(app: HeraldApp) {
     },
     async (request) => {
       const page = await listMerchants(db, {
-        limit: request.query.limit ?? 20,
+        limit: request.query.limit,
         cursor: request.query.cursor,
       });
       return { data: page.data.map(merchantView), next_cursor: page.next_cursor };

@@ -1,4 +1,4 @@
-import { envelopeBody, newId } from "@herald/core";
+import { newId } from "@herald/core";
 import { sql } from "kysely";
 import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
@@ -129,55 +129,6 @@ export function resendEvent(
       endpoint_id: r.endpoint.id,
       created: r.created,
     }));
-  });
-}
-
-/**
- * Stores a test event in the endpoint's mode and one delivery of it to that endpoint alone, whose
- * only attempt (trigger `test`) is runnable now.
- */
-export function sendTestEvent(
-  db: Db,
-  boss: PgBoss,
-  endpoint: TargetEndpoint & { merchant_id: string; mode: Mode },
-  type: string,
-  data: unknown,
-): Promise<{ event_id: string; delivery_id: string; body: string }> {
-  return db.transaction().execute(async (trx) => {
-    const now = new Date();
-    const eventId = newId("event", now.getTime());
-    const deliveryId = newId("delivery", now.getTime());
-    const body = envelopeBody({ id: eventId, type, created_at: now.toISOString(), data });
-    await trx
-      .insertInto("events")
-      .values({
-        id: eventId,
-        merchant_id: endpoint.merchant_id,
-        mode: endpoint.mode,
-        type,
-        body,
-        idempotency_key: null,
-        request_hash: null,
-        created_at: now,
-      })
-      .execute();
-    await trx
-      .insertInto("deliveries")
-      .values({
-        id: deliveryId,
-        merchant_id: endpoint.merchant_id,
-        mode: endpoint.mode,
-        event_id: eventId,
-        endpoint_id: endpoint.id,
-        event_type: type,
-        next_attempt_at: now,
-        created_at: now,
-      })
-      .execute();
-    await boss.insert(attemptQueue, [attemptJob(deliveryId, endpoint, "test", now)], {
-      db: bossExecutor(trx),
-    });
-    return { event_id: eventId, delivery_id: deliveryId, body };
   });
 }
 
