@@ -1,4 +1,4 @@
-import { type IdKind, idPrefixes } from "@herald/core";
+import { type IdKind, idPrefixes, maxUrlLength } from "@herald/core";
 import { type TSchema, Type } from "typebox";
 
 /** Schemas shared by several resources; each resource keeps its own beside its routes. */
@@ -22,7 +22,7 @@ export function Text(options: { minLength?: number; maxLength: number; descripti
 /** A URL as typed: no whitespace or control characters, which URL parsers drop silently. */
 export const Url = Type.String({
   minLength: 1,
-  maxLength: 2048,
+  maxLength: maxUrlLength,
   pattern: `^[^\\s\\u0001-\\u001f\\u007f${storable}]*$`,
 });
 

@@ -6,6 +6,7 @@ import {
   generateSecret,
   isEventTypeFilter,
   isValidSecret,
+  maxEventTypeFilterLength,
   newId,
   profileUrlProblem,
   type SignatureScheme,
@@ -47,7 +48,7 @@ import { findProfile, ProfileName, storedProfileName } from "./profiles.ts";
 const fields = {
   url: Url,
   description: Text({ maxLength: 1024 }),
-  event_types: Type.Array(Text({ minLength: 1, maxLength: 130 }), {
+  event_types: Type.Array(Text({ minLength: 1, maxLength: maxEventTypeFilterLength }), {
     maxItems: 100,
     description:
       "Event types to receive: exact (`payment.succeeded`), prefix (`payment.*`) or `*`. Empty: all.",

@@ -1,3 +1,4 @@
+import { eventTypePattern, maxEventTypeFilterLength, maxEventTypeLength } from "@herald/core";
 import { type EmitRequest, type EmitResult, GroupCommit, listEvents } from "@herald/db";
 import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
@@ -23,10 +24,9 @@ const maxBatchEvents = 1000;
  */
 const batchBodyLimit = 16 * 1024 * 1024;
 
-const eventTypePattern = "[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*";
 const EventType = Type.String({
   minLength: 1,
-  maxLength: 128,
+  maxLength: maxEventTypeLength,
   pattern: `^${eventTypePattern}$`,
   description: "Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`.",
 });
@@ -219,7 +219,7 @@ export async function eventRoutes(app: HeraldApp) {
             ...PageQuery,
             type: Type.Optional(
               Type.String({
-                maxLength: 130,
+                maxLength: maxEventTypeFilterLength,
                 pattern: `^${eventTypePattern}(\\.\\*)?$`,
                 description: "An exact type, or a prefix such as `payment.*`.",
               }),

@@ -1,4 +1,4 @@
-import { isEventType } from "@herald/core";
+import { isEventType, maxEventTypeLength } from "@herald/core";
 import { listAttempts, sendTestEvent } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
@@ -15,7 +15,7 @@ const TestBody = Type.Object(
     type: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 128,
+        maxLength: maxEventTypeLength,
         description: `The event type to send; \`${testEventType}\` by default.`,
       }),
     ),
