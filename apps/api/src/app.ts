@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AjvCompiler } from "@fastify/ajv-compiler";
+import { AjvCompiler, type RouteDefinition } from "@fastify/ajv-compiler";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Config, Logger } from "@herald/config";
+import { type Config, type Logger, version } from "@herald/config";
 import { type Cidr, parseTimestamp } from "@herald/core";
 import type { Db } from "@herald/db";
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyInstance,
   LogController,
   type RawServerDefault,
@@ -36,8 +37,6 @@ import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
 import { dashboardRoutes } from "./ui/index.ts";
-
-export const version = "0.1.0";
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 
@@ -93,12 +92,17 @@ const buildAjv = AjvCompiler();
  * own types, and a wrong one is refused rather than guessed at.
  */
 const buildValidator: typeof buildAjv = (schemas, options) => {
-  const text = buildAjv(schemas, options);
-  const customOptions = { ...options?.customOptions, coerceTypes: false } as never;
-  const json = buildAjv(schemas, { ...options, customOptions });
-  return ((route: { httpPart?: string }) =>
-    (route.httpPart === "body" ? json : text)(route as never)) as never;
+  const text = buildAjv(schemas, options) as unknown as RouteCompiler;
+  const customOptions = { ...options?.customOptions, coerceTypes: false };
+  const json = buildAjv(schemas, { ...options, mode: undefined, customOptions }) as unknown as RouteCompiler;
+  const byPart: RouteCompiler = (route) => (route.httpPart === "body" ? json : text)(route);
+  return byPart as unknown as Compiler;
 };
+
+// @fastify/ajv-compiler's types say its compiler takes a schema; at run time it takes the route
+// definition (the schema and which part of the request it checks), as Fastify calls it.
+type Compiler = ReturnType<typeof buildAjv>;
+type RouteCompiler = (route: RouteDefinition) => ReturnType<Compiler>;
 
 /** Everything under /v1/ needs a key, except the published retry schedules. */
 const needsKey = (url: string) => url.startsWith("/v1/") && !url.startsWith("/v1/retry-policies");
@@ -191,7 +195,8 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
       route.schema = { ...route.schema, querystring: NoQuery };
   });
 
-  app.setErrorHandler((error, request, reply) => sendProblem(reply, toProblem(error as never, request)));
+  // What reaches here is thrown by Fastify or by Herald's own code, FastifyError-shaped either way.
+  app.setErrorHandler<FastifyError>((error, request, reply) => sendProblem(reply, toProblem(error, request)));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,

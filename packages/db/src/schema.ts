@@ -1,3 +1,4 @@
+import type { AttemptTrigger, DeliveryStatus, SignatureScheme } from "@herald/core";
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /** Herald's database, table by table, as `migrations/*.sql` creates it. */
@@ -19,8 +20,7 @@ export interface Database {
 }
 
 export type Mode = "live" | "test";
-export type DeliveryStatus = "pending" | "succeeded" | "failed" | "cancelled";
-export type AttemptTrigger = "scheduled" | "manual" | "test";
+export type { AttemptTrigger, DeliveryStatus, SignatureScheme };
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -67,7 +67,7 @@ export interface EndpointsTable {
   enabled: Generated<boolean>;
   disabled_reason: string | null;
   retry_policy: Json<StoredRetryPolicy>;
-  signature_scheme: string;
+  signature_scheme: SignatureScheme;
   headers: Json<Record<string, string>>;
   timeout_ms: number;
   metadata: Json<Record<string, string>>;

@@ -1,3 +1,4 @@
+import { deliveryStatuses } from "@herald/core";
 import { getEvent, listAttempts, listDeliveries } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
@@ -32,7 +33,7 @@ export async function deliveryRoutes(app: HeraldApp) {
             endpoint_id: Type.Optional(Id("endpoint")),
             event_id: Type.Optional(Id("event")),
             event_type: Type.Optional(Text({ maxLength: 128 })),
-            status: Type.Optional(OneOf(["pending", "succeeded", "failed", "cancelled"])),
+            status: Type.Optional(OneOf(deliveryStatuses)),
             since: Type.Optional(Timestamp),
             until: Type.Optional(Timestamp),
           },
