@@ -1,17 +1,23 @@
 // The API alone: run as many as you like against one Postgres.
-import { loadConfig, requireSettings } from "@herald/config";
+import { createLogger, loadConfig, requireSettings } from "@herald/config";
 import { startHerald } from "./herald.ts";
-import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
+import { exitOnConfigError, lifecycleLog, startOrExit, stopOnSignals } from "./process.ts";
 
-const config = exitOnConfigError(() => {
+const role = "herald-api";
+
+const config = exitOnConfigError(role, () => {
   const loaded = loadConfig();
   requireSettings(loaded, ["databaseUrl", "adminKey", "encryptionKey"]);
   return loaded;
 });
+const log = createLogger(config.logLevel, role);
+const lifecycle = lifecycleLog(log);
 const herald = await startOrExit(
+  lifecycle,
   () =>
     startHerald({
       config,
+      log,
       databaseUrl: config.databaseUrl!,
       adminKey: config.adminKey!,
       encryptionKey: config.encryptionKey!,
@@ -20,5 +26,5 @@ const herald = await startOrExit(
     }),
   async () => {},
 );
-console.error(`Herald API listening at ${herald.url}`);
-stopOnSignals(() => herald.stop());
+lifecycle.info({ url: herald.url }, "Herald API listening");
+stopOnSignals(lifecycle, () => herald.stop());
