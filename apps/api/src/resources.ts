@@ -1,4 +1,4 @@
-import { isId } from "@herald/core";
+import { type IdKind, isId } from "@herald/core";
 import { type Db, getDelivery, getEndpoint, getEvent, getOperation, type Scope } from "@herald/db";
 import { notFound } from "./problems.ts";
 
@@ -6,26 +6,20 @@ import { notFound } from "./problems.ts";
 // tenant's id all answer the same 404, so a caller learns nothing about what it may not see; a
 // malformed id never reaches the database.
 
-export async function findEndpoint(db: Db, scope: Scope, eid: string) {
-  const endpoint = isId("endpoint", eid) ? await getEndpoint(db, scope, eid) : undefined;
-  if (!endpoint) throw notFound("endpoint");
-  return endpoint;
+async function found<T>(kind: IdKind, id: string, read: () => Promise<T | undefined>): Promise<T> {
+  const row = isId(kind, id) ? await read() : undefined;
+  if (!row) throw notFound(kind);
+  return row;
 }
 
-export async function findDelivery(db: Db, scope: Scope, did: string) {
-  const delivery = isId("delivery", did) ? await getDelivery(db, scope, did) : undefined;
-  if (!delivery) throw notFound("delivery");
-  return delivery;
-}
+export const findEndpoint = (db: Db, scope: Scope, eid: string) =>
+  found("endpoint", eid, () => getEndpoint(db, scope, eid));
 
-export async function findEvent(db: Db, scope: Scope, evid: string) {
-  const event = isId("event", evid) ? await getEvent(db, scope, evid) : undefined;
-  if (!event) throw notFound("event");
-  return event;
-}
+export const findDelivery = (db: Db, scope: Scope, did: string) =>
+  found("delivery", did, () => getDelivery(db, scope, did));
 
-export async function findOperation(db: Db, scope: Scope, opid: string) {
-  const operation = isId("operation", opid) ? await getOperation(db, scope, opid) : undefined;
-  if (!operation) throw notFound("operation");
-  return operation;
-}
+export const findEvent = (db: Db, scope: Scope, evid: string) =>
+  found("event", evid, () => getEvent(db, scope, evid));
+
+export const findOperation = (db: Db, scope: Scope, opid: string) =>
+  found("operation", opid, () => getOperation(db, scope, opid));

@@ -4,6 +4,7 @@ import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
 import { attemptJob, attemptPriority, attemptQueue, bossExecutor } from "../queue.ts";
 import type { Mode, OperationKind } from "../schema.ts";
+import { insertDeliveries } from "./deliveries.ts";
 import type { Scope } from "./endpoints.ts";
 
 /** What an off-schedule attempt needs to know about its endpoint. */
@@ -78,25 +79,19 @@ export function resendEvent(
     if (fresh.length > 0) {
       // One delivery per (event, endpoint): a resend racing this one may have just made it. Its
       // insert wins; this resend then becomes a manual attempt of that delivery.
-      const inserted = await trx
-        .insertInto("deliveries")
-        .values(
-          fresh.map((r) => ({
-            id: r.delivery_id,
-            merchant_id: event.merchant_id,
-            mode: event.mode,
-            event_id: event.id,
-            endpoint_id: r.endpoint.id,
-            event_type: event.type,
-            next_attempt_at: now,
-            created_at: now,
-          })),
-        )
-        .onConflict((conflict) => conflict.columns(["event_id", "endpoint_id"]).doNothing())
-        .returning("endpoint_id")
-        .execute();
-      if (inserted.length < fresh.length) {
-        const made = new Set(inserted.map((d) => d.endpoint_id));
+      const made = await insertDeliveries(
+        trx,
+        fresh.map((r) => ({
+          id: r.delivery_id,
+          merchant_id: event.merchant_id,
+          mode: event.mode,
+          event_id: event.id,
+          endpoint_id: r.endpoint.id,
+          event_type: event.type,
+          created_at: now,
+        })),
+      );
+      if (made.size < fresh.length) {
         const raced = await trx
           .updateTable("deliveries")
           .set({ updated_at: now })

@@ -3,6 +3,7 @@ import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
 import { attemptJob, attemptQueue, bossExecutor } from "../queue.ts";
 import type { Mode } from "../schema.ts";
+import { insertDeliveries } from "./deliveries.ts";
 import { insertEvent } from "./events.ts";
 import type { TargetEndpoint } from "./recovery.ts";
 
@@ -25,19 +26,17 @@ export function sendTestEvent(
       now,
     );
     const deliveryId = newId("delivery", now.getTime());
-    await trx
-      .insertInto("deliveries")
-      .values({
+    await insertDeliveries(trx, [
+      {
         id: deliveryId,
         merchant_id: endpoint.merchant_id,
         mode: endpoint.mode,
         event_id: event.id,
         endpoint_id: endpoint.id,
         event_type: type,
-        next_attempt_at: now,
         created_at: now,
-      })
-      .execute();
+      },
+    ]);
     await boss.insert(attemptQueue, [attemptJob(deliveryId, endpoint, "test", now)], {
       db: bossExecutor(trx),
     });
