@@ -80,7 +80,6 @@ const resources: RoutePlugin[] = [
   operationRoutes,
   testEventRoutes,
   statsRoutes,
-  retryPolicyRoutes,
   relayRoutes,
   portalSessionRoutes,
 ];
@@ -209,6 +208,7 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
   });
 
   await app.register(async (scope) => healthRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
+  await app.register(async (scope) => retryPolicyRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   for (const routes of resources) {
     await app.register(async (scope) => routes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   }
