@@ -1,4 +1,4 @@
-import { deliveryStatuses } from "@herald/core";
+import { deliveryStatuses, maxEventTypeLength } from "@herald/core";
 import { getEvent, listAttempts, listDeliveries } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
@@ -32,7 +32,7 @@ export async function deliveryRoutes(app: HeraldApp) {
             ...PageQuery,
             endpoint_id: Type.Optional(Id("endpoint")),
             event_id: Type.Optional(Id("event")),
-            event_type: Type.Optional(Text({ maxLength: 128 })),
+            event_type: Type.Optional(Text({ maxLength: maxEventTypeLength })),
             status: Type.Optional(OneOf(deliveryStatuses)),
             since: Type.Optional(Timestamp),
             until: Type.Optional(Timestamp),
