@@ -27,6 +27,7 @@ import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
+import { findProfile, ProfileName, storedProfileName } from "../profile-names.ts";
 import { findEndpoint } from "../resources.ts";
 import {
   answers,
@@ -43,7 +44,6 @@ import {
   Url,
 } from "../schemas.ts";
 import { EndpointObject, endpointView } from "../views.ts";
-import { findProfile, ProfileName, storedProfileName } from "./profiles.ts";
 
 const fields = {
   url: Url,

@@ -10,9 +10,9 @@ import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { adminOnly, forgetMerchant } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
+import { findProfile, ProfileName, storedProfileName } from "../profile-names.ts";
 import { answers, listOf, MerchantParams, Metadata, NoContent, PageQuery, Text } from "../schemas.ts";
 import { MerchantObject, merchantView } from "../views.ts";
-import { findProfile, ProfileName, storedProfileName } from "./profiles.ts";
 
 const Name = Text({ minLength: 1, maxLength: 200 });
 const Profile = Type.Optional({
