@@ -1,4 +1,4 @@
-import { type IdKind, idPrefixes, maxUrlLength } from "@herald/core";
+import { type IdKind, idPrefixes, maxUrlLength, modes } from "@herald/core";
 import { type TSchema, Type } from "typebox";
 
 /** Schemas shared by several resources; each resource keeps its own beside its routes. */
@@ -8,7 +8,7 @@ export function OneOf<const T extends readonly string[]>(values: T, options: { d
   return Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
 }
 
-export const Mode = OneOf(["live", "test"]);
+export const Mode = OneOf(modes);
 
 // Postgres cannot store NUL, and an unpaired UTF-16 surrogate would silently become U+FFFD: both
 // are refused. Ajv matches patterns with the `u` flag, where a surrogate pair is one character.

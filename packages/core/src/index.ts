@@ -4,6 +4,7 @@ export * from "./endpoint-url.ts";
 export * from "./envelope.ts";
 export * from "./ids.ts";
 export * from "./matching.ts";
+export * from "./modes.ts";
 export * from "./outcome.ts";
 export * from "./profiles.ts";
 export * from "./retry.ts";

@@ -1,4 +1,4 @@
-import type { AttemptTrigger, DeliveryStatus, SignatureScheme } from "@herald/core";
+import type { AttemptTrigger, DeliveryStatus, Mode, RetryPolicy, SignatureScheme } from "@herald/core";
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /** Herald's database, table by table, as `migrations/*.sql` creates it. */
@@ -19,8 +19,7 @@ export interface Database {
   portal_sessions: PortalSessionsTable;
 }
 
-export type Mode = "live" | "test";
-export type { AttemptTrigger, DeliveryStatus, SignatureScheme };
+export type { AttemptTrigger, DeliveryStatus, Mode, SignatureScheme };
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -55,7 +54,7 @@ export interface StoredSecret {
   expires_at: string | null;
 }
 
-export type StoredRetryPolicy = "live" | "test" | "exponential" | { custom: number[] };
+export type StoredRetryPolicy = RetryPolicy;
 
 export interface EndpointsTable {
   id: string;

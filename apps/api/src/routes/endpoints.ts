@@ -7,6 +7,7 @@ import {
   isEventTypeFilter,
   isValidSecret,
   maxEventTypeFilterLength,
+  modes,
   newId,
   profileUrlProblem,
   type SignatureScheme,
@@ -96,9 +97,7 @@ const CreateBody = Type.Object(
   {
     ...optional,
     url: fields.url,
-    mode: Type.Optional(
-      OneOf(["live", "test"], { description: "Defaults to the key's mode; live for the admin key." }),
-    ),
+    mode: Type.Optional(OneOf(modes, { description: "Defaults to the key's mode; live for the admin key." })),
     secret: Type.Optional(Secret),
     profile: Type.Optional(Profile),
   },
