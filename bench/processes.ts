@@ -9,8 +9,9 @@ const entryPoints: Record<Role, string> = {
   dispatcher: "apps/herald/src/dispatcher.ts",
 };
 const readyLine: Record<Role, RegExp> = {
-  api: /Herald API listening at (\S+)/,
-  dispatcher: /Herald dispatcher running/,
+  // The processes' JSON log lines; pino writes a line's own fields before its message.
+  api: /"url":"([^"]+)".*"msg":"Herald API listening"/,
+  dispatcher: /"msg":"Herald dispatcher running"/,
 };
 const repositoryRoot = new URL("..", import.meta.url).pathname;
 

@@ -16,6 +16,10 @@ const entry = (name: string) => fileURLToPath(new URL(`../apps/herald/src/${name
 interface Run {
   child: ChildProcess;
   output(): string;
+  /** Its output's lines, each parsed: a line that is not a JSON log record fails the test. */
+  records(): { msg: string; [field: string]: unknown }[];
+  /** The message of each record, one a line. */
+  messages(): string;
   exited: Promise<number | null>;
 }
 
@@ -29,13 +33,32 @@ function run(name: string, env: Record<string, string>): Run {
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   const exited = once(child, "exit").then(([code]) => code as number | null);
-  return { child, output: () => output, exited };
+  // The last line may still be arriving.
+  const records = () =>
+    output
+      .split("\n")
+      .slice(0, -1)
+      .map((line) => {
+        try {
+          return JSON.parse(line);
+        } catch {
+          throw new Error(`not a JSON log line: ${line}`);
+        }
+      });
+  const messages = () =>
+    records()
+      .map((r) => r.msg)
+      .join("\n");
+  return { child, output: () => output, records, messages, exited };
 }
 
 /** Resolves with the API's URL once the all-in-one says it is running; fails if it exits first. */
 async function running(herald: Run): Promise<string> {
   const url = await Promise.race([
-    eventually(async () => herald.output().match(/Herald is running at (\S+)/)?.[1], 90_000),
+    eventually(
+      async () => herald.records().find((r) => r.msg === "Herald is running")?.url as string,
+      90_000,
+    ),
     herald.exited.then((code) => {
       throw new Error(`exited ${code} before running:\n${herald.output()}`);
     }),
@@ -82,6 +105,7 @@ async function login(port: number, password: string) {
 
 function readKeys(dir: string) {
   return JSON.parse(readFileSync(join(dir, "keys.json"), "utf8")) as {
+    adminKey: string;
     encryptionKey: string;
     postgresPassword: string;
   };
@@ -114,11 +138,21 @@ describe("the all-in-one start on one data directory", () => {
     await expect(login(port, "postgres")).rejects.toMatchObject({ code: "28P01" });
   });
 
+  it("says it is running in its JSON log, naming where the admin key is but never the key", async () => {
+    const running = first.records().find((r) => r.msg === "Herald is running");
+    expect(running).toMatchObject({
+      url: firstUrl,
+      dashboard: `${firstUrl}/ui`,
+      admin_key_from: join(dataDir, "keys.json"),
+    });
+    expect(first.output()).not.toContain(readKeys(dataDir).adminKey);
+  });
+
   it("refuses a second Herald on the same data directory, leaving the first one serving", async () => {
     const second = run("start", { HERALD_DATA_DIR: dataDir });
     expect(await second.exited).toBe(1);
-    expect(second.output()).toContain("another Herald");
-    expect(second.output()).toContain(dataDir);
+    expect(second.messages()).toContain("another Herald");
+    expect(second.messages()).toContain(dataDir);
     expect(second.output()).not.toMatch(stackFrame);
     expect((await fetch(`${firstUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${firstUrl}/readyz`)).status).toBe(200);
@@ -141,7 +175,7 @@ describe("the all-in-one start on one data directory", () => {
     });
     for (const process of [api, dispatcher, allInOne]) {
       expect(await process.exited).toBe(1);
-      expect(process.output()).toContain(
+      expect(process.messages()).toContain(
         "HERALD_ENCRYPTION_KEY is not the key this database was set up with",
       );
       expect(process.output()).not.toMatch(stackFrame);
@@ -152,7 +186,7 @@ describe("the all-in-one start on one data directory", () => {
       HERALD_ENCRYPTION_KEY: readKeys(dataDir).encryptionKey,
     });
     await eventually(
-      async () => (right.output().includes("Herald dispatcher running") ? true : undefined),
+      async () => (right.messages().includes("Herald dispatcher running") ? true : undefined),
       30_000,
     );
     right.child.kill("SIGTERM");
@@ -171,7 +205,7 @@ describe("the all-in-one start on one data directory", () => {
     ]);
     migrate.child.kill("SIGKILL");
     expect(code).toBe(0);
-    expect(migrate.output()).toContain("nothing to apply");
+    expect(migrate.messages()).toBe("nothing to apply");
   });
 
   it("after a kill -9, starts again: the server the killed run left is stopped and replaced", async () => {
@@ -206,7 +240,7 @@ describe("the all-in-one start on one data directory", () => {
     try {
       const failed = run("start", { HERALD_DATA_DIR: dataDir, PORT: String(port) });
       expect(await failed.exited).toBe(1);
-      expect(failed.output()).toContain(`Herald could not start: 127.0.0.1:${port} is already in use`);
+      expect(failed.messages()).toContain(`Herald could not start: 127.0.0.1:${port} is already in use`);
       expect(failed.output()).not.toMatch(stackFrame);
       expect(existsSync(join(dataDir, "postgres", "postmaster.pid"))).toBe(false);
       expect(processesUsing(dataDir)).toEqual([]);
@@ -284,8 +318,8 @@ describe("a start with settings it cannot use", () => {
       HERALD_DATA_DIR: join(tmpdir(), "herald-never-created"),
     });
     expect(await herald.exited).toBe(2);
-    expect(herald.output()).toContain('HERALD_ALLOWED_CIDRS: "banana" is not a CIDR range');
-    expect(herald.output()).toContain("PORT: must be");
+    expect(herald.messages()).toContain('HERALD_ALLOWED_CIDRS: "banana" is not a CIDR range');
+    expect(herald.messages()).toContain("PORT: must be");
     expect(herald.output()).not.toMatch(stackFrame);
     expect(existsSync(join(tmpdir(), "herald-never-created"))).toBe(false);
   });
@@ -303,7 +337,7 @@ describe("a start with settings it cannot use", () => {
         HERALD_METRICS_PORT: String(port),
       });
       expect(await dispatcher.exited).toBe(1);
-      expect(dispatcher.output().trim()).toBe(
+      expect(dispatcher.messages()).toBe(
         `Herald could not start: 127.0.0.1:${port} is already in use by another program (PORT, HOST, HERALD_METRICS_PORT).`,
       );
     } finally {
@@ -324,9 +358,10 @@ describe("a start with settings it cannot use", () => {
     for (const name of ["api", "dispatcher", "migrate", "start"]) {
       const herald = run(name, env);
       expect(await herald.exited).toBe(1);
-      expect(herald.output().trim()).toBe(
+      expect(herald.messages()).toBe(
         "Herald could not start: cannot reach the database at 127.0.0.1:1 (ECONNREFUSED).",
       );
+      expect(herald.records()).toMatchObject([{ level: 60 }]);
     }
   });
 });

@@ -1,6 +1,7 @@
 // A big attempt log: 1 M attempts (250 k events and deliveries, 4 attempts each, over 10
 // endpoints), bulk-loaded with SQL as history. Listing one endpoint's attempts must stay fast, and
 // emitting must not slow down by more than a fifth.
+import { userAgent } from "@herald/dispatcher";
 import { percentile, sustainedRate } from "../load.ts";
 import { type Result, result, round } from "../results.ts";
 import { type BenchContext, startStack } from "../stack.ts";
@@ -44,7 +45,7 @@ const loadAttempts = `
 
 const sentHeaders = JSON.stringify({
   "content-type": "application/json",
-  "user-agent": "Herald/0.1.0",
+  "user-agent": userAgent,
   "webhook-id": "evt_01kbz6d9q1f5x8r4m2n7c3v0hy",
   "webhook-timestamp": "1767225600",
   "webhook-signature": "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",

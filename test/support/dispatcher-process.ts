@@ -43,7 +43,7 @@ export async function spawnDispatcher(
     new Promise<boolean>((resolve) => {
       const check = () => {
         // Printed once it is started and its signal handlers are about to be installed.
-        if (output.includes("Herald dispatcher running")) resolve(true);
+        if (output.includes('"msg":"Herald dispatcher running"')) resolve(true);
       };
       child.stdout!.on("data", check);
       child.stderr!.on("data", check);

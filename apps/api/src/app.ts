@@ -1,15 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { AjvCompiler } from "@fastify/ajv-compiler";
+import { AjvCompiler, type RouteDefinition } from "@fastify/ajv-compiler";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import type { Config, Logger } from "@herald/config";
+import { type Config, type Logger, version } from "@herald/config";
 import { type Cidr, parseTimestamp } from "@herald/core";
 import type { Db } from "@herald/db";
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyInstance,
   LogController,
   type RawServerDefault,
@@ -25,18 +26,18 @@ import { deliveryRoutes } from "./routes/deliveries.ts";
 import { endpointRoutes } from "./routes/endpoints.ts";
 import { eventTypeRoutes } from "./routes/event-types.ts";
 import { eventRoutes } from "./routes/events.ts";
+import { healthRoutes } from "./routes/health.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
 import { portalSessionRoutes } from "./routes/portal-sessions.ts";
 import { profileRoutes } from "./routes/profiles.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { relayRoutes } from "./routes/relay.ts";
+import { retryPolicyRoutes } from "./routes/retry-policies.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { testEventRoutes } from "./routes/test-events.ts";
 import { NoQuery, Problem } from "./schemas.ts";
 import { dashboardRoutes } from "./ui/index.ts";
-
-export const version = "0.1.0";
 
 const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import.meta.url));
 
@@ -78,6 +79,7 @@ const resources: RoutePlugin[] = [
   deliveryRoutes,
   attemptRoutes,
   recoveryRoutes,
+  operationRoutes,
   testEventRoutes,
   statsRoutes,
   relayRoutes,
@@ -91,12 +93,17 @@ const buildAjv = AjvCompiler();
  * own types, and a wrong one is refused rather than guessed at.
  */
 const buildValidator: typeof buildAjv = (schemas, options) => {
-  const text = buildAjv(schemas, options);
-  const customOptions = { ...options?.customOptions, coerceTypes: false } as never;
-  const json = buildAjv(schemas, { ...options, customOptions });
-  return ((route: { httpPart?: string }) =>
-    (route.httpPart === "body" ? json : text)(route as never)) as never;
+  const text = buildAjv(schemas, options) as unknown as RouteCompiler;
+  const customOptions = { ...options?.customOptions, coerceTypes: false };
+  const json = buildAjv(schemas, { ...options, mode: undefined, customOptions }) as unknown as RouteCompiler;
+  const byPart: RouteCompiler = (route) => (route.httpPart === "body" ? json : text)(route);
+  return byPart as unknown as Compiler;
 };
+
+// @fastify/ajv-compiler's types say its compiler takes a schema; at run time it takes the route
+// definition (the schema and which part of the request it checks), as Fastify calls it.
+type Compiler = ReturnType<typeof buildAjv>;
+type RouteCompiler = (route: RouteDefinition) => ReturnType<Compiler>;
 
 /** Everything under /v1/ needs a key, except the published retry schedules. */
 const needsKey = (url: string) => url.startsWith("/v1/") && !url.startsWith("/v1/retry-policies");
@@ -189,7 +196,8 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
       route.schema = { ...route.schema, querystring: NoQuery };
   });
 
-  app.setErrorHandler((error, request, reply) => sendProblem(reply, toProblem(error as never, request)));
+  // What reaches here is thrown by Fastify or by Herald's own code, FastifyError-shaped either way.
+  app.setErrorHandler<FastifyError>((error, request, reply) => sendProblem(reply, toProblem(error, request)));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
@@ -201,7 +209,8 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
     if (needsKey(request.url)) await authorize(request, context.db, context.adminKey);
   });
 
-  await app.register(async (scope) => operationRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
+  await app.register(async (scope) => healthRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
+  await app.register(async (scope) => retryPolicyRoutes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   for (const routes of resources) {
     await app.register(async (scope) => routes(scope.withTypeProvider<TypeBoxTypeProvider>()));
   }

@@ -56,7 +56,7 @@ export function adminOnly(route: RouteOptions): void {
  * The slice of a merchant's data this request may see. Another merchant's key, an unknown, deleted
  * or malformed merchant id all answer 404, so a caller learns nothing about other tenants.
  */
-export async function merchantScope(request: FastifyRequest, db: Db, merchantId: string): Promise<Scope> {
+async function merchantScope(request: FastifyRequest, db: Db, merchantId: string): Promise<Scope> {
   // authorize already decided it for this request's merchant: no second lookup.
   if (request.scope?.merchantId === merchantId) return request.scope;
   const principal = request.principal;

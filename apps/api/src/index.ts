@@ -1,1 +1,1 @@
-export { buildApp, type HeraldApp, type HeraldContext, version } from "./app.ts";
+export { buildApp, type HeraldApp, type HeraldContext } from "./app.ts";

@@ -301,6 +301,11 @@ function finishOperation(operation: Json, path: string): void {
   if (operation.operationId === "emitEvent")
     json.example = { type: "payment.succeeded", data: examples.Event.data };
 
+  // A parameter with a default is filled in by validation, so the handler may count on it, and
+  // the schema lists it as required; a caller may leave it out.
+  for (const parameter of operation.parameters ?? [])
+    if (parameter.schema?.default !== undefined) parameter.required = false;
+
   const replays = (operation.parameters ?? []).some(
     (p: Json) => p.in === "header" && p.name === "idempotency-key",
   );

@@ -1,4 +1,4 @@
-import { type IdKind, idPrefixes } from "@herald/core";
+import { type IdKind, idPrefixes, maxUrlLength, modes } from "@herald/core";
 import { type TSchema, Type } from "typebox";
 
 /** Schemas shared by several resources; each resource keeps its own beside its routes. */
@@ -8,7 +8,7 @@ export function OneOf<const T extends readonly string[]>(values: T, options: { d
   return Type.Unsafe<T[number]>({ type: "string", enum: [...values], ...options });
 }
 
-export const Mode = OneOf(["live", "test"]);
+export const Mode = OneOf(modes);
 
 // Postgres cannot store NUL, and an unpaired UTF-16 surrogate would silently become U+FFFD: both
 // are refused. Ajv matches patterns with the `u` flag, where a surrogate pair is one character.
@@ -22,7 +22,7 @@ export function Text(options: { minLength?: number; maxLength: number; descripti
 /** A URL as typed: no whitespace or control characters, which URL parsers drop silently. */
 export const Url = Type.String({
   minLength: 1,
-  maxLength: 2048,
+  maxLength: maxUrlLength,
   pattern: `^[^\\s\\u0001-\\u001f\\u007f${storable}]*$`,
 });
 
@@ -72,7 +72,8 @@ export const Problem = Type.Object(
 );
 
 export const PageQuery = {
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  // Required in the type, since validation fills the default in; optional to send (see openapi.ts).
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
   cursor: Type.Optional(
     Type.String({
       pattern: `^[a-z]+_${typeId}$`,

@@ -1,4 +1,4 @@
-import { customPolicyLimits, signatureSchemes } from "@herald/core";
+import { attemptTriggers, customPolicyLimits, deliveryStatuses, signatureSchemes } from "@herald/core";
 import type {
   ApiKey,
   Attempt,
@@ -168,7 +168,7 @@ export const DeliveryObject = Type.Object({
   event_id: Type.String(),
   endpoint_id: Type.String(),
   event_type: Type.String(),
-  status: OneOf(["pending", "succeeded", "failed", "cancelled"]),
+  status: OneOf(deliveryStatuses),
   attempt_count: Type.Integer(),
   next_attempt_at: Nullable(Timestamp),
   last_status: Nullable(Type.Integer({ description: "The HTTP status of the latest attempt." })),
@@ -198,7 +198,7 @@ const Headers = Type.Record(Type.String(), Type.String());
 export const AttemptObject = Type.Object({
   id: Type.String(),
   number: Type.Integer(),
-  trigger: OneOf(["scheduled", "manual", "test"]),
+  trigger: OneOf(attemptTriggers),
   scheduled_at: Timestamp,
   started_at: Timestamp,
   duration_ms: Type.Integer(),

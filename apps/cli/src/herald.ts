@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { HeraldApiError } from "@herald/sdk";
 import { Command, CommanderError } from "commander";
+import cli from "../package.json" with { type: "json" };
 import { deliveryCommands } from "./commands/deliveries.ts";
 import { emitCommand } from "./commands/emit.ts";
 import { endpointCommands } from "./commands/endpoints.ts";
@@ -15,7 +16,7 @@ import { paint } from "./output.ts";
 
 const program = new Command("herald")
   .description("Herald from the command line: merchants, endpoints, keys, events and deliveries.")
-  .version("0.1.0")
+  .version(cli.version)
   .option("--url <url>", "Herald's base URL (else HERALD_URL, else the profile)")
   .option("--api-key <key>", "an API key (else HERALD_API_KEY, else the profile)")
   .option("--profile <name>", "a saved profile (else HERALD_PROFILE, else default)")

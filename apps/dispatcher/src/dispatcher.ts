@@ -1,4 +1,4 @@
-import type { Config, Logger } from "@herald/config";
+import { type Config, type Logger, version } from "@herald/config";
 import {
   attemptOutcome,
   type Cidr,
@@ -37,7 +37,7 @@ import { type Sent, send } from "./send.ts";
 import { storableBody, storableHeaders, storableText } from "./storable.ts";
 import { Wakeup } from "./wakeup.ts";
 
-export const userAgent = "Herald/0.1.0";
+export const userAgent = `Herald/${version}`;
 
 export interface DispatcherDeps {
   config: Config;

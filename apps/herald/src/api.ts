@@ -1,17 +1,23 @@
 // The API alone: run as many as you like against one Postgres.
-import { loadConfig, requireSettings } from "@herald/config";
+import { createLogger, loadConfig, requireSettings } from "@herald/config";
 import { startHerald } from "./herald.ts";
-import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
+import { exitOnConfigError, lifecycleLog, startOrExit, stopOnSignals } from "./process.ts";
 
-const config = exitOnConfigError(() => {
+const role = "herald-api";
+
+const config = exitOnConfigError(role, () => {
   const loaded = loadConfig();
   requireSettings(loaded, ["databaseUrl", "adminKey", "encryptionKey"]);
   return loaded;
 });
+const log = createLogger(config.logLevel, role);
+const lifecycle = lifecycleLog(log);
 const starting = startOrExit(
+  lifecycle,
   () =>
     startHerald({
       config,
+      log,
       databaseUrl: config.databaseUrl!,
       adminKey: config.adminKey!,
       encryptionKey: config.encryptionKey!,
@@ -21,6 +27,6 @@ const starting = startOrExit(
   async () => {},
 );
 // Installed before the start finishes: a signal meanwhile waits for it, then stops what it started.
-stopOnSignals(async () => (await starting).stop());
+stopOnSignals(lifecycle, async () => (await starting).stop());
 const herald = await starting;
-console.error(`Herald API listening at ${herald.url}`);
+lifecycle.info({ url: herald.url }, "Herald API listening");

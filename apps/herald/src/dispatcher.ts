@@ -1,17 +1,23 @@
 // The dispatcher alone: run as many as you like against one Postgres; they share the work.
-import { loadConfig, requireSettings } from "@herald/config";
+import { createLogger, loadConfig, requireSettings } from "@herald/config";
 import { startHerald } from "./herald.ts";
-import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
+import { exitOnConfigError, lifecycleLog, startOrExit, stopOnSignals } from "./process.ts";
 
-const config = exitOnConfigError(() => {
+const role = "herald-dispatcher";
+
+const config = exitOnConfigError(role, () => {
   const loaded = loadConfig();
   requireSettings(loaded, ["databaseUrl", "encryptionKey"]);
   return loaded;
 });
+const log = createLogger(config.logLevel, role);
+const lifecycle = lifecycleLog(log);
 const starting = startOrExit(
+  lifecycle,
   () =>
     startHerald({
       config,
+      log,
       databaseUrl: config.databaseUrl!,
       adminKey: "",
       encryptionKey: config.encryptionKey!,
@@ -21,6 +27,6 @@ const starting = startOrExit(
   async () => {},
 );
 // Installed before the start finishes: a signal meanwhile waits for it, then stops what it started.
-stopOnSignals(async () => (await starting).stop());
+stopOnSignals(lifecycle, async () => (await starting).stop());
 await starting;
-console.error("Herald dispatcher running");
+lifecycle.info("Herald dispatcher running");

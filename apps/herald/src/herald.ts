@@ -1,4 +1,4 @@
-import { type Config, createLogger } from "@herald/config";
+import { type Config, createLogger, type Logger } from "@herald/config";
 import { parseCidrs } from "@herald/core";
 import {
   attemptAnnouncer,
@@ -14,6 +14,8 @@ import { serveMetrics } from "./metrics-server.ts";
 
 export interface HeraldOptions {
   config: Config;
+  /** The process's logger, when its entry point made one; else one named for the roles. */
+  log?: Logger;
   databaseUrl: string;
   adminKey: string;
   encryptionKey: Buffer;
@@ -36,7 +38,7 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
   const { config } = options;
   const role =
     options.api && options.dispatcher ? "herald" : options.api ? "herald-api" : "herald-dispatcher";
-  const log = createLogger(config.logLevel, role);
+  const log = options.log ?? createLogger(config.logLevel, role);
   // Process figures (RSS, CPU, event loop lag), once per process however many Heralds it runs.
   if (!register.getSingleMetric("process_resident_memory_bytes")) collectDefaultMetrics();
   const allowedCidrs = parseCidrs(config.allowedCidrs);

@@ -1,28 +1,44 @@
-import { type Config, ConfigError } from "@herald/config";
+import { type Config, ConfigError, createLogger, type Logger } from "@herald/config";
 
-/** Reads the configuration, or explains what is wrong and exits with status 2. */
-export function exitOnConfigError(load: () => Config): Config {
+/**
+ * Where a process says it started, stops or could not start: its log, one JSON line like any other
+ * (readable on a terminal). These lines are written at info even when LOG_LEVEL is quieter (warn,
+ * error, fatal): whatever else an operator silences, they need to see a process come and go, and
+ * scripts wait for the started line. Only LOG_LEVEL=silent silences them.
+ */
+export function lifecycleLog(log: Logger): Logger {
+  return ["warn", "error", "fatal"].includes(log.level) ? log.child({}, { level: "info" }) : log;
+}
+
+/** Reads the configuration, or says what is wrong and exits with status 2. */
+export function exitOnConfigError(role: string, load: () => Config): Config {
   try {
     return load();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
+    // LOG_LEVEL itself may be what is wrong: this one line uses the default.
+    createLogger("info", role).fatal(error.message);
     process.exit(2);
   }
 }
 
 /**
- * Runs a start-up step; if it fails, undoes what was started (`cleanup`), prints one line saying
- * why and exits 1. An operator reads a sentence, not a stack: the stack is printed only with
- * LOG_LEVEL=debug or trace.
+ * Runs a start-up step; if it fails, undoes what was started (`cleanup`), logs one line saying why
+ * and exits 1. An operator reads a sentence, not a stack: the error with its stack is in the line
+ * only with LOG_LEVEL=debug or trace.
  */
-export async function startOrExit<T>(step: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+export async function startOrExit<T>(
+  log: Logger,
+  step: () => Promise<T>,
+  cleanup: () => Promise<void>,
+): Promise<T> {
   try {
     return await step();
   } catch (error) {
     await cleanup().catch(() => {});
-    console.error(`Herald could not start: ${describeStartError(error)}`);
-    if (["debug", "trace"].includes(process.env.LOG_LEVEL ?? "")) console.error(error);
+    const message = `Herald could not start: ${describeStartError(error)}`;
+    if (log.isLevelEnabled("debug")) log.fatal({ err: error }, message);
+    else log.fatal(message);
     process.exit(1);
   }
 }
@@ -71,12 +87,12 @@ export function describeStartError(error: unknown): string {
 }
 
 /** SIGINT/SIGTERM stop the process cleanly; a second signal exits at once. */
-export function stopOnSignals(stop: () => Promise<void>): void {
+export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const onSignal = async (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.error(`${signal}: stopping (in-flight attempts finish first)…`);
+    log.info({ signal }, "stopping (in-flight attempts finish first)");
     await stop();
     process.exit(0);
   };

@@ -31,7 +31,7 @@ export async function embeddedDefaults(config: Config): Promise<Embedded> {
   // Traversable, not listable: the embedded server runs as the `postgres` user and must reach its folder.
   await mkdir(dataDir, { recursive: true, mode: 0o711 });
   await claimDataDir(dataDir);
-  const keysFile = join(dataDir, "keys.json");
+  const keysFile = keysFileIn(dataDir);
   const stored = existsSync(keysFile) ? (JSON.parse(await readFile(keysFile, "utf8")) as Keys) : undefined;
   const keys: Keys = {
     adminKey: stored?.adminKey ?? `hk_admin_${randomBytes(24).toString("base64url")}`,
@@ -55,6 +55,9 @@ export async function embeddedDefaults(config: Config): Promise<Embedded> {
     ...(postgres && { postgres }),
   };
 }
+
+/** Where an all-in-one start keeps the keys it generated. */
+export const keysFileIn = (dataDir: string) => join(dataDir, "keys.json");
 
 /** Another Herald process runs on this data directory. */
 export class DataDirInUseError extends Error {

@@ -1,31 +1,52 @@
 // `npm start`: everything in one process, with an embedded PostgreSQL when DATABASE_URL is unset.
-import { loadConfig } from "@herald/config";
+import { createLogger, loadConfig } from "@herald/config";
 import { type Herald, startHerald } from "./herald.ts";
-import { exitOnConfigError, startOrExit, stopOnSignals } from "./process.ts";
-import { type Embedded, embeddedDefaults } from "./runtime.ts";
+import { exitOnConfigError, lifecycleLog, startOrExit, stopOnSignals } from "./process.ts";
+import { type Embedded, embeddedDefaults, keysFileIn } from "./runtime.ts";
 
-const config = exitOnConfigError(loadConfig);
+const role = "herald";
+const config = exitOnConfigError(role, loadConfig);
+const log = createLogger(config.logLevel, role);
+const lifecycle = lifecycleLog(log);
 let embedded: Embedded | undefined;
 let herald: Herald | undefined;
 // Installed before anything starts: a Ctrl-C during the start still stops what is running (the
 // embedded server's exit hook covers a server caught half-started).
-stopOnSignals(async () => {
+stopOnSignals(lifecycle, async () => {
   await herald?.stop();
   await embedded?.postgres?.stop();
 });
 await startOrExit(
+  lifecycle,
   async () => {
     embedded = await embeddedDefaults(config);
-    herald = await startHerald({ ...embedded, api: true, dispatcher: true });
+    herald = await startHerald({ ...embedded, log, api: true, dispatcher: true });
   },
   // startHerald stops its own parts when it fails; the embedded server is started here.
   async () => embedded?.postgres?.stop(),
 );
 
-console.log(`
-  Herald is running at ${herald!.url}
-  Dashboard:      ${herald!.url}/ui  (sign in with the admin key)
-  API reference:  ${herald!.url}/docs
+const url = herald!.url!;
+// The log line says where the admin key is, never the key.
+lifecycle.info(
+  {
+    url,
+    dashboard: `${url}/ui`,
+    docs: `${url}/docs`,
+    admin_key_from: config.adminKey ? "HERALD_ADMIN_KEY" : keysFileIn(config.dataDir),
+    database: embedded!.postgres ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL",
+  },
+  "Herald is running",
+);
+// A person at a terminal gets the same as a card, with the key to sign in; stderr keeps it out of
+// the log stream on stdout, and off any log collector (a container's stderr is no terminal).
+if (process.stderr.isTTY) {
+  process.stderr.write(`
+  Herald is running at ${url}
+  Dashboard:      ${url}/ui  (sign in with the admin key)
+  API reference:  ${url}/docs
   Admin key:      ${config.adminKey ? "(from HERALD_ADMIN_KEY)" : embedded!.adminKey}
   Database:       ${embedded!.postgres ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL"}
+
 `);
+}

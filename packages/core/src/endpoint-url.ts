@@ -1,4 +1,5 @@
 import { blockedReason, type Cidr, literalAddress } from "./address.ts";
+import type { Mode } from "./modes.ts";
 
 export const maxUrlLength = 2048;
 
@@ -7,11 +8,7 @@ export const maxUrlLength = 2048;
  * need https (the seeds promise it); a URL that names a blocked address literally is refused now,
  * while names are checked when the dispatcher connects, since DNS can change.
  */
-export function endpointUrlProblem(
-  raw: string,
-  mode: "live" | "test",
-  allowed: readonly Cidr[],
-): string | null {
+export function endpointUrlProblem(raw: string, mode: Mode, allowed: readonly Cidr[]): string | null {
   if (raw.length > maxUrlLength) return `must be at most ${maxUrlLength} characters`;
   let url: URL;
   try {

@@ -5,6 +5,7 @@ export * from "./envelope.ts";
 export * from "./event-types.ts";
 export * from "./ids.ts";
 export * from "./matching.ts";
+export * from "./modes.ts";
 export * from "./outcome.ts";
 export * from "./profiles.ts";
 export * from "./retry.ts";

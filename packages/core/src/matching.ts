@@ -10,11 +10,16 @@ export function matchesEventType(filters: readonly string[], type: string): bool
   });
 }
 
-const eventType = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
+/** Event types are dotted names of `[a-zA-Z0-9_-]`, at most 128 characters; the API's schemas say so too. */
+export const eventTypePattern = "[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*";
+export const maxEventTypeLength = 128;
+/** A type followed by `.*`. */
+export const maxEventTypeFilterLength = maxEventTypeLength + 2;
 
-/** Event types are dotted names of `[a-zA-Z0-9_-]`, at most 128 characters. */
+const eventType = new RegExp(`^${eventTypePattern}$`);
+
 export function isEventType(type: string): boolean {
-  return type.length <= 128 && eventType.test(type);
+  return type.length <= maxEventTypeLength && eventType.test(type);
 }
 
 /** A subscription filter: an event type, `*`, or an event type prefix followed by `.*`. */

@@ -2,8 +2,16 @@ import { nextAttemptAt, parseRetryAfter } from "./retry.ts";
 
 export type SuccessRule = "2xx" | "200";
 
+// The one list of each: the database's types, the API's schemas and the dashboard derive from these.
+/** Where a delivery stands. */
+export const deliveryStatuses = ["pending", "succeeded", "failed", "cancelled"] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+/** Why an attempt was made: its delivery's schedule, a person (retry, resend, recovery), or a test send. */
+export const attemptTriggers = ["scheduled", "manual", "test"] as const;
+export type AttemptTrigger = (typeof attemptTriggers)[number];
+
 export interface AttemptOutcomeInput {
-  trigger: "scheduled" | "manual" | "test";
+  trigger: AttemptTrigger;
   /** Null when no usable response came (the attempt has an error class instead). */
   status: number | null;
   retryAfterHeader?: string | undefined;
@@ -19,7 +27,7 @@ export interface AttemptOutcomeInput {
 export interface AttemptOutcome {
   succeeded: boolean;
   /** The delivery's new status; null leaves it as it is (a manual attempt that failed). */
-  status: "succeeded" | "failed" | "pending" | null;
+  status: Exclude<DeliveryStatus, "cancelled"> | null;
   nextAttemptAt: Date | null;
   /** Set when the endpoint asked to be disabled: `410 Gone`. */
   disableReason: string | null;

@@ -1,4 +1,5 @@
 import { type EnvelopeShape, standardEnvelope } from "./envelope.ts";
+import { type Mode, modes } from "./modes.ts";
 import type { SuccessRule } from "./outcome.ts";
 import { customPolicyProblem, type RetryPolicy } from "./retry.ts";
 import type { SignatureScheme } from "./signing.ts";
@@ -91,7 +92,7 @@ export function profileProblem(profile: ProfileSettings): { field: string; detai
       field: "allow_http.live",
       detail: "allow_http.live must be false: live-mode endpoints are always https.",
     };
-  for (const mode of ["live", "test"] as const) {
+  for (const mode of modes) {
     const policy = profile.retry_policy[mode];
     if (typeof policy === "object") {
       const problem = customPolicyProblem(policy.custom);
@@ -103,11 +104,7 @@ export function profileProblem(profile: ProfileSettings): { field: string; detai
 }
 
 /** Why `url` may not be used by an endpoint of `mode` under `profile`, or null. */
-export function profileUrlProblem(
-  profile: DeliveryProfile,
-  url: string,
-  mode: "live" | "test",
-): string | null {
+export function profileUrlProblem(profile: DeliveryProfile, url: string, mode: Mode): string | null {
   if (profile.allow_http[mode] || !/^http:/i.test(url)) return null;
   return `must use https: the ${profile.name} profile does not deliver to http URLs in ${mode} mode`;
 }

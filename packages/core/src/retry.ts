@@ -22,15 +22,19 @@ export function scheduleOffsets(policy: RetryPolicy, seed = ""): number[] {
     return [0, ...fast, ...range(1, 72).map((h) => 12 * minute + h * hour)];
   }
   if (policy === "test") return [0, ...range(1, 72).map((h) => h * hour)];
-  if (policy === "exponential") return exponentialOffsets(seed);
+  if (policy === "exponential") return exponentialOffsets(seededRandom(seed));
   const offsets = [0];
   for (const delay of policy.custom) offsets.push(offsets.at(-1)! + delay * second);
   return offsets;
 }
 
-function exponentialOffsets(seed: string): number[] {
+/** A policy's schedule as published: the exponential one without its jitter, every delay exact. */
+export function nominalOffsets(policy: RetryPolicy): number[] {
+  return policy === "exponential" ? exponentialOffsets(() => 0.5) : scheduleOffsets(policy);
+}
+
+function exponentialOffsets(random: () => number): number[] {
   const window = 24 * hour;
-  const random = seededRandom(seed);
   const offsets = [0];
   for (let delay = minute; ; delay *= 2) {
     const next = offsets.at(-1)! + Math.round(delay * (0.9 + 0.2 * random()));

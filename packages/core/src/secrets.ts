@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from "node:crypto";
+import type { Mode } from "./modes.ts";
 
 /**
  * Endpoint secrets at rest: AES-256-GCM under the deployment's key, stored as
@@ -23,10 +24,8 @@ export function openSecret(key: Buffer, box: string): string {
   );
 }
 
-export type KeyMode = "live" | "test";
-
 /** A merchant API key: `hk_<mode>_` and 32 random base62-ish characters. Only its hash is stored. */
-export function generateApiKey(mode: KeyMode): string {
+export function generateApiKey(mode: Mode): string {
   return `hk_${mode}_${randomBytes(24).toString("base64url")}`;
 }
 

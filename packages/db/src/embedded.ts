@@ -241,6 +241,7 @@ function freePort(): Promise<number> {
  */
 async function loadEmbeddedPostgres() {
   const events = ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit", "message"] as const;
+  // Node types each event's listeners apart; SIGINT's signature stands for all of these here.
   const listeners = (event: string) => process.listeners(event as "SIGINT");
   const before = new Map(events.map((event) => [event, listeners(event)]));
   // A development dependency: production images install without it and run against DATABASE_URL.
@@ -250,7 +251,7 @@ async function loadEmbeddedPostgres() {
   });
   for (const event of events) {
     for (const listener of listeners(event)) {
-      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as never);
+      if (!before.get(event)!.includes(listener)) process.removeListener(event as "SIGINT", listener);
     }
   }
   return EmbeddedPostgres;

@@ -18,6 +18,7 @@ export * from "./queries/recovery.ts";
 export * from "./queries/relay.ts";
 export * from "./queries/retention.ts";
 export * from "./queries/stats.ts";
+export * from "./queries/test-events.ts";
 export * from "./queries/time-ids.ts";
 export * from "./queue.ts";
 export type * from "./schema.ts";

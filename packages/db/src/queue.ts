@@ -108,7 +108,7 @@ export function bossExecutor(db: Kysely<any>): BossDb {
   return {
     executeSql: async (text, values) => {
       const result = await db.executeQuery(CompiledQuery.raw(text, values ?? []));
-      return { rows: result.rows as unknown[] as never[] };
+      return { rows: result.rows };
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { AttemptTrigger, DeliveryStatus, Mode, RetryPolicy, SignatureScheme } from "@herald/core";
 import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /** Herald's database, table by table, as `migrations/*.sql` creates it. */
@@ -20,9 +21,7 @@ export interface Database {
   "herald.settings": HeraldSettingsTable;
 }
 
-export type Mode = "live" | "test";
-export type DeliveryStatus = "pending" | "succeeded" | "failed" | "cancelled";
-export type AttemptTrigger = "scheduled" | "manual" | "test";
+export type { AttemptTrigger, DeliveryStatus, Mode, SignatureScheme };
 
 type CreatedAt = ColumnType<Date, Date | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
@@ -62,7 +61,7 @@ export interface StoredSecret {
   expires_at: string | null;
 }
 
-export type StoredRetryPolicy = "live" | "test" | "exponential" | { custom: number[] };
+export type StoredRetryPolicy = RetryPolicy;
 
 export interface EndpointsTable {
   id: string;
@@ -74,7 +73,7 @@ export interface EndpointsTable {
   enabled: Generated<boolean>;
   disabled_reason: string | null;
   retry_policy: Json<StoredRetryPolicy>;
-  signature_scheme: string;
+  signature_scheme: SignatureScheme;
   headers: Json<Record<string, string>>;
   timeout_ms: number;
   metadata: Json<Record<string, string>>;

@@ -971,13 +971,6 @@ export interface Operations {
     bodyRequired: true;
     answer: Operation;
   };
-  /** GET /v1/merchants/{mid}/operations/{opid}: Get a background operation's progress */
-  getOperation: {
-    query: Record<string, never>;
-    body: never;
-    bodyRequired: false;
-    answer: Operation;
-  };
   /** POST /v1/merchants/{mid}/events/{evid}/resend: Send an event again */
   resendEvent: {
     query: Record<string, never>;
@@ -995,6 +988,13 @@ export interface Operations {
         created: boolean;
       }[];
     };
+  };
+  /** GET /v1/merchants/{mid}/operations/{opid}: Get a background operation's progress */
+  getOperation: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: Operation;
   };
   /** POST /v1/merchants/{mid}/endpoints/{eid}/test: Send a test event to this endpoint now */
   testEndpoint: {
@@ -1149,8 +1149,8 @@ export const operationRoutes = {
   listEndpointAttempts: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/attempts"],
   retryDelivery: ["POST", "/v1/merchants/{mid}/deliveries/{did}/retry"],
   recoverEndpoint: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/recover"],
-  getOperation: ["GET", "/v1/merchants/{mid}/operations/{opid}"],
   resendEvent: ["POST", "/v1/merchants/{mid}/events/{evid}/resend"],
+  getOperation: ["GET", "/v1/merchants/{mid}/operations/{opid}"],
   testEndpoint: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/test"],
   getEndpointStats: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/stats"],
   getMerchantStats: ["GET", "/v1/merchants/{mid}/stats"],

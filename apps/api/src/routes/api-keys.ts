@@ -46,7 +46,7 @@ export async function apiKeyRoutes(app: HeraldApp) {
     },
     async (request) => {
       const page = await listApiKeys(db, request.scope.merchantId, {
-        limit: request.query.limit ?? 20,
+        limit: request.query.limit,
         cursor: request.query.cursor,
       });
       return { data: page.data.map(apiKeyView), next_cursor: page.next_cursor };

@@ -1,10 +1,9 @@
 import { listEndpointAttempts } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { merchantScope } from "../auth.ts";
+import { findEndpoint } from "../resources.ts";
 import { answers, listOf, PageQuery, PathId } from "../schemas.ts";
 import { EndpointAttemptObject, endpointAttemptView } from "../views.ts";
-import { findEndpoint } from "./endpoints.ts";
 
 /** The attempt log of an endpoint: every try, newest first, whatever its delivery. */
 export async function attemptRoutes(app: HeraldApp) {
@@ -25,10 +24,9 @@ export async function attemptRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = await findEndpoint(db, scope, request.params.eid);
+      const endpoint = await findEndpoint(db, request.scope, request.params.eid);
       const page = await listEndpointAttempts(db, endpoint.id, {
-        limit: request.query.limit ?? 20,
+        limit: request.query.limit,
         cursor: request.query.cursor,
       });
       return { data: page.data.map(endpointAttemptView), next_cursor: page.next_cursor };

@@ -1,8 +1,8 @@
-import { isId } from "@herald/core";
-import { getDelivery, getEvent, listAttempts, listDeliveries } from "@herald/db";
+import { deliveryStatuses, maxEventTypeLength } from "@herald/core";
+import { getEvent, listAttempts, listDeliveries } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { notFound } from "../problems.ts";
+import { findDelivery } from "../resources.ts";
 import {
   answers,
   Id,
@@ -32,8 +32,8 @@ export async function deliveryRoutes(app: HeraldApp) {
             ...PageQuery,
             endpoint_id: Type.Optional(Id("endpoint")),
             event_id: Type.Optional(Id("event")),
-            event_type: Type.Optional(Text({ maxLength: 128 })),
-            status: Type.Optional(OneOf(["pending", "succeeded", "failed", "cancelled"])),
+            event_type: Type.Optional(Text({ maxLength: maxEventTypeLength })),
+            status: Type.Optional(OneOf(deliveryStatuses)),
             since: Type.Optional(Timestamp),
             until: Type.Optional(Timestamp),
           },
@@ -55,7 +55,7 @@ export async function deliveryRoutes(app: HeraldApp) {
           since: q.since ? new Date(q.since) : undefined,
           until: q.until ? new Date(q.until) : undefined,
         },
-        { limit: q.limit ?? 20, cursor: q.cursor },
+        { limit: q.limit, cursor: q.cursor },
       );
       return { data: page.data.map(deliveryView), next_cursor: page.next_cursor };
     },
@@ -75,8 +75,7 @@ export async function deliveryRoutes(app: HeraldApp) {
     },
     async (request) => {
       const { did } = request.params;
-      const delivery = isId("delivery", did) ? await getDelivery(db, request.scope, did) : undefined;
-      if (!delivery) throw notFound("delivery");
+      const delivery = await findDelivery(db, request.scope, did);
       const [attempts, event] = await Promise.all([
         listAttempts(db, delivery.id),
         getEvent(db, request.scope, delivery.event_id),

@@ -5,8 +5,9 @@ import {
   endpointUrlProblem,
   generateSecret,
   isEventTypeFilter,
-  isId,
   isValidSecret,
+  maxEventTypeFilterLength,
+  modes,
   newId,
   profileUrlProblem,
   publicKeyOf,
@@ -15,15 +16,11 @@ import {
 } from "@herald/core";
 import {
   createEndpointWithinQuota,
-  type Db,
   deleteEndpoint,
-  type Endpoint,
-  getEndpoint,
   getMerchant,
   listEndpoints,
   type Mode as ModeName,
   rotateSecrets,
-  type Scope,
   type StoredSecret,
   updateEndpoint,
 } from "@herald/db";
@@ -33,6 +30,8 @@ import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
 import { checkFiltersAgainstCatalog } from "../catalog.ts";
 import { HttpProblem, notFound } from "../problems.ts";
+import { findProfile, ProfileName, storedProfileName } from "../profile-names.ts";
+import { findEndpoint } from "../resources.ts";
 import {
   answers,
   listOf,
@@ -48,12 +47,11 @@ import {
   Url,
 } from "../schemas.ts";
 import { EndpointObject, endpointView } from "../views.ts";
-import { findProfile, ProfileName, storedProfileName } from "./profiles.ts";
 
 const fields = {
   url: Url,
   description: Text({ maxLength: 1024 }),
-  event_types: Type.Array(Text({ minLength: 1, maxLength: 130 }), {
+  event_types: Type.Array(Text({ minLength: 1, maxLength: maxEventTypeFilterLength }), {
     maxItems: 100,
     description:
       "Event types to receive: exact (`payment.succeeded`), prefix (`payment.*`) or `*`. Empty: all.",
@@ -101,9 +99,7 @@ const CreateBody = Type.Object(
   {
     ...optional,
     url: fields.url,
-    mode: Type.Optional(
-      OneOf(["live", "test"], { description: "Defaults to the key's mode; live for the admin key." }),
-    ),
+    mode: Type.Optional(OneOf(modes, { description: "Defaults to the key's mode; live for the admin key." })),
     secret: Type.Optional(Secret),
     profile: Type.Optional(Profile),
   },
@@ -281,7 +277,7 @@ export async function endpointRoutes(app: HeraldApp) {
     },
     async (request) => {
       const page = await listEndpoints(db, request.scope, {
-        limit: request.query.limit ?? 20,
+        limit: request.query.limit,
         cursor: request.query.cursor,
       });
       return { data: page.data.map(endpointView), next_cursor: page.next_cursor };
@@ -450,11 +446,4 @@ export async function endpointRoutes(app: HeraldApp) {
  */
 function shown(scheme: SignatureScheme, secret: string): string {
   return scheme === "standard-ed25519" ? (publicKeyOf(secret) ?? "") : secret;
-}
-
-/** The endpoint `eid` within the caller's scope; 404 for a malformed, unknown or foreign id. */
-export async function findEndpoint(db: Db, scope: Scope, eid: string): Promise<Endpoint> {
-  const endpoint = isId("endpoint", eid) ? await getEndpoint(db, scope, eid) : undefined;
-  if (!endpoint) throw notFound("endpoint");
-  return endpoint;
 }

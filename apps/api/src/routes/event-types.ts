@@ -1,4 +1,11 @@
-import { eventTypeGroup, groupEventTypes, isEventType } from "@herald/core";
+import {
+  eventTypeGroup,
+  eventTypePattern,
+  groupEventTypes,
+  isEventType,
+  maxEventTypeFilterLength,
+  maxEventTypeLength,
+} from "@herald/core";
 import {
   createEventType,
   deleteEventType,
@@ -15,11 +22,10 @@ import { compileSchema, dataProblem, eventCatalog, schemaProblem } from "../cata
 import { HttpProblem, notFound } from "../problems.ts";
 import { answers, listOf, NoContent, Text, Timestamp } from "../schemas.ts";
 
-const namePattern = "[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*";
 const Name = Type.String({
   minLength: 1,
-  maxLength: 128,
-  pattern: `^${namePattern}$`,
+  maxLength: maxEventTypeLength,
+  pattern: `^${eventTypePattern}$`,
   description: "The event type, as emitted: dotted parts of `[a-zA-Z0-9_-]`, such as `payment.succeeded`.",
 });
 /** Big enough for any schema a person writes; small enough that no one request makes a huge compile. */
@@ -149,17 +155,17 @@ export async function eventTypeRoutes(app: HeraldApp) {
           {
             prefix: Type.Optional(
               Type.String({
-                maxLength: 130,
-                pattern: `^${namePattern}(\\.\\*)?$`,
+                maxLength: maxEventTypeFilterLength,
+                pattern: `^${eventTypePattern}(\\.\\*)?$`,
                 description: "Only the type or types under it: `payment` or `payment.*`.",
               }),
             ),
             include_deprecated: Type.Optional(Type.Boolean({ default: false })),
-            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+            limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
             cursor: Type.Optional(
               Type.String({
-                maxLength: 128,
-                pattern: `^${namePattern}$`,
+                maxLength: maxEventTypeLength,
+                pattern: `^${eventTypePattern}$`,
                 description: "`next_cursor` of the previous page.",
               }),
             ),
@@ -174,7 +180,7 @@ export async function eventTypeRoutes(app: HeraldApp) {
       const page = await listEventTypes(
         db,
         { prefix, includeDeprecated: include_deprecated ?? false },
-        { limit: limit ?? 20, cursor },
+        { limit, cursor },
       );
       return { data: page.data.map(eventTypeView), next_cursor: page.next_cursor };
     },

@@ -1,12 +1,13 @@
-import { isId } from "@herald/core";
-import { type EmitRequest, type EmitResult, GroupCommit, getEvent, listEvents } from "@herald/db";
+import { eventTypePattern, maxEventTypeFilterLength, maxEventTypeLength } from "@herald/core";
+import { type EmitRequest, type EmitResult, GroupCommit, listEvents } from "@herald/db";
 import { Counter } from "prom-client";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { writeMode } from "../auth.ts";
 import { checkAgainstCatalog } from "../catalog.ts";
 import { checkDataDepth, exactNumbersJsonParser, maxDataDepth } from "../event-data.ts";
-import { HttpProblem, notFound } from "../problems.ts";
+import { HttpProblem } from "../problems.ts";
+import { findEvent } from "../resources.ts";
 import { answers, listOf, MerchantParams, Mode, PageQuery, PathId, Timestamp } from "../schemas.ts";
 import { eventView } from "../views.ts";
 
@@ -24,10 +25,9 @@ const maxBatchEvents = 1000;
  */
 const batchBodyLimit = 16 * 1024 * 1024;
 
-const eventTypePattern = "[a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*";
 const EventType = Type.String({
   minLength: 1,
-  maxLength: 128,
+  maxLength: maxEventTypeLength,
   pattern: `^${eventTypePattern}$`,
   description: "Dotted name of `[a-zA-Z0-9_-]` parts, such as `payment.succeeded`.",
 });
@@ -222,7 +222,7 @@ export async function eventRoutes(app: HeraldApp) {
             ...PageQuery,
             type: Type.Optional(
               Type.String({
-                maxLength: 130,
+                maxLength: maxEventTypeFilterLength,
                 pattern: `^${eventTypePattern}(\\.\\*)?$`,
                 description: "An exact type, or a prefix such as `payment.*`.",
               }),
@@ -246,7 +246,7 @@ export async function eventRoutes(app: HeraldApp) {
           since: since ? new Date(since) : undefined,
           until: until ? new Date(until) : undefined,
         },
-        { limit: limit ?? 20, cursor },
+        { limit, cursor },
       );
       return { data: page.data.map(eventObject), next_cursor: page.next_cursor };
     },
@@ -265,8 +265,7 @@ export async function eventRoutes(app: HeraldApp) {
     },
     async (request) => {
       const { evid } = request.params;
-      const event = isId("event", evid) ? await getEvent(db, request.scope, evid) : undefined;
-      if (!event) throw notFound("event");
+      const event = await findEvent(db, request.scope, evid);
       return eventObject(event);
     },
   );

@@ -10,9 +10,9 @@ import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { adminOnly, forgetMerchant } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
+import { findProfile, ProfileName, storedProfileName } from "../profile-names.ts";
 import { answers, listOf, MerchantParams, Metadata, NoContent, PageQuery, Text } from "../schemas.ts";
 import { MerchantObject, merchantView } from "../views.ts";
-import { findProfile, ProfileName, storedProfileName } from "./profiles.ts";
 
 const Name = Text({ minLength: 1, maxLength: 200 });
 const Profile = Type.Optional({
@@ -69,7 +69,7 @@ export async function merchantRoutes(app: HeraldApp) {
     },
     async (request) => {
       const page = await listMerchants(db, {
-        limit: request.query.limit ?? 20,
+        limit: request.query.limit,
         cursor: request.query.cursor,
       });
       return { data: page.data.map(merchantView), next_cursor: page.next_cursor };

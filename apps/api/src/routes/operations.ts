@@ -1,147 +1,23 @@
-import { scheduleOffsets } from "@herald/core";
-import { attemptQueue, countPendingDeliveries, migrationsApplied } from "@herald/db";
-import { Gauge, Registry, register } from "prom-client";
 import { Type } from "typebox";
-import type { HeraldApp, HeraldContext } from "../app.ts";
-import { OneOf, RetryPolicyList } from "../schemas.ts";
+import type { HeraldApp } from "../app.ts";
+import { findOperation } from "../resources.ts";
+import { answers, PathId } from "../schemas.ts";
+import { OperationObject, operationView } from "../views.ts";
 
-const Health = Type.Object({ status: Type.String() });
-
-/** Liveness, readiness, metrics and the published retry schedules: no key needed. */
+/** Background operations (an endpoint's recovery): their progress, read by polling. */
 export async function operationRoutes(app: HeraldApp) {
-  const { pool } = app.herald;
-  const scraped = scrapeTimeMetrics(app.herald);
+  const { db } = app.herald;
 
   app.get(
-    "/healthz",
+    "/v1/merchants/:mid/operations/:opid",
     {
       schema: {
-        tags: ["operations"],
-        summary: "The process is alive",
-        response: { 200: Health },
+        tags: ["endpoints"],
+        summary: "Get a background operation's progress",
+        params: Type.Object({ mid: PathId, opid: PathId }),
+        response: answers({ 200: OperationObject }),
       },
     },
-    async () => ({ status: "ok" }),
+    async (request) => operationView(await findOperation(db, request.scope, request.params.opid)),
   );
-
-  app.get(
-    "/readyz",
-    {
-      schema: {
-        tags: ["operations"],
-        summary: "The database is reachable and migrated",
-        description:
-          "503 while the database is unreachable or migrations are pending: take the process out of rotation.",
-        response: {
-          200: Health,
-          503: Type.Object({ status: OneOf(["database unreachable", "migrations pending"]) }),
-        },
-      },
-    },
-    async (_request, reply) => {
-      try {
-        if (!(await migrationsApplied(pool))) return reply.code(503).send({ status: "migrations pending" });
-        return { status: "ready" };
-      } catch {
-        return reply.code(503).send({ status: "database unreachable" });
-      }
-    },
-  );
-
-  app.get(
-    "/metrics",
-    {
-      schema: {
-        tags: ["operations"],
-        summary: "Prometheus metrics",
-        description:
-          "Text exposition format. This process's counters (attempts by outcome and status class, attempt duration, scheduling lag, " +
-          "attempts in flight, events emitted) and, read at scrape time, pending deliveries, the attempt queue by state and the " +
-          "Postgres pool.",
-        response: {
-          200: {
-            description: "Prometheus text format",
-            content: { "text/plain": { schema: Type.String() } },
-          },
-        },
-      },
-    },
-    async (_request, reply) => {
-      const [counters, current] = await Promise.all([register.metrics(), scraped.metrics()]);
-      return reply.type(register.contentType).send(`${counters}\n${current}`);
-    },
-  );
-
-  app.get(
-    "/v1/retry-policies",
-    {
-      schema: {
-        tags: ["operations"],
-        summary: "Every named retry schedule",
-        description:
-          "Offsets in seconds after the first attempt; exponential shows its nominal times (each delay gets ±10 % jitter).",
-        response: { 200: RetryPolicyList },
-      },
-    },
-    async () => ({
-      data: (["live", "test", "exponential"] as const).map((name) => {
-        const offsets =
-          name === "exponential" ? nominalExponential() : scheduleOffsets(name).map((ms) => ms / 1000);
-        return { name, attempts: offsets.length, offsets_seconds: offsets, window_seconds: offsets.at(-1) };
-      }),
-    }),
-  );
-}
-
-/**
- * Gauges read when Prometheus scrapes, on a registry of this app's own (the counters live on the
- * process-wide default one). A reading the database cannot give is NaN, not a stale number.
- */
-function scrapeTimeMetrics({ db, pool, boss }: HeraldContext): Registry {
-  const registry = new Registry();
-  new Gauge({
-    name: "herald_deliveries_pending",
-    help: "Deliveries not settled yet: due, waiting for a retry, or in flight",
-    registers: [registry],
-    async collect() {
-      this.set(await countPendingDeliveries(db).catch(() => Number.NaN));
-    },
-  });
-  new Gauge({
-    name: "herald_attempt_jobs",
-    help: "Attempt jobs by state: ready (due now), deferred (scheduled later), active (in flight); as of the queue monitor's last pass, a few seconds old",
-    labelNames: ["state"] as const,
-    registers: [registry],
-    async collect() {
-      const queue = await boss.getQueue(attemptQueue).catch(() => null);
-      this.set({ state: "ready" }, queue?.readyCount ?? Number.NaN);
-      this.set({ state: "deferred" }, queue?.deferredCount ?? Number.NaN);
-      this.set({ state: "active" }, queue?.activeCount ?? Number.NaN);
-    },
-  });
-  new Gauge({
-    name: "herald_pg_pool_connections",
-    help: "This process's Postgres pool: open connections (total) and those idle",
-    labelNames: ["state"] as const,
-    registers: [registry],
-    collect() {
-      this.set({ state: "total" }, pool.totalCount);
-      this.set({ state: "idle" }, pool.idleCount);
-    },
-  });
-  new Gauge({
-    name: "herald_pg_pool_waiting",
-    help: "Queries of this process waiting for a free Postgres connection",
-    registers: [registry],
-    collect() {
-      this.set(pool.waitingCount);
-    },
-  });
-  return registry;
-}
-
-function nominalExponential(): number[] {
-  const offsets = [0];
-  for (let delay = 60; offsets.at(-1)! + delay < 86400; delay *= 2) offsets.push(offsets.at(-1)! + delay);
-  return [...offsets, 86400];
 }

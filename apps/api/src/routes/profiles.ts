@@ -1,4 +1,3 @@
-import type { Config } from "@herald/config";
 import {
   type DeliveryProfile,
   defaultProfile,
@@ -10,26 +9,14 @@ import {
   signatureSchemes,
   timestampFormats,
 } from "@herald/core";
-import {
-  countHttpEndpoints,
-  createProfile,
-  type Db,
-  getProfile,
-  listProfiles,
-  updateProfile,
-} from "@herald/db";
+import { countHttpEndpoints, createProfile, listProfiles, updateProfile } from "@herald/db";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { adminOnly } from "../auth.ts";
 import { HttpProblem, notFound } from "../problems.ts";
+import { findProfile, ProfileName } from "../profile-names.ts";
 import { answers, OneOf, Text } from "../schemas.ts";
 import { EndpointObject } from "../views.ts";
-
-/** A profile's name, as merchants and endpoints refer to it. */
-export const ProfileName = Type.String({
-  pattern: "^[a-z0-9][a-z0-9_-]{0,62}$",
-  description: "Lower-case letters, digits, `-` and `_`; `default` is the built-in profile.",
-});
 
 const RetryPolicy = EndpointObject.properties.retry_policy;
 
@@ -140,20 +127,6 @@ function settingsOf(profile: DeliveryProfile): ProfileSettings {
   const { name: _, ...settings } = profile;
   return settings;
 }
-
-/**
- * The profile called `name` (null or `default`: the built-in one); undefined when no such profile
- * is stored. Merchants and endpoints resolve theirs through this.
- */
-export async function findProfile(db: Db, config: Config, name: string | null | undefined) {
-  const fallback = defaultProfile(config);
-  if (!name || name === defaultProfileName) return fallback;
-  const stored = await getProfile(db, name);
-  return stored ? effectiveProfile(stored.name, stored.settings, fallback) : undefined;
-}
-
-/** The stored name for a profile the API was given: `default` is stored as none. */
-export const storedProfileName = (name: string | null) => (name === defaultProfileName ? null : name);
 
 /** Delivery profiles: the webhook dialects one deployment speaks. Admin key only. */
 export async function profileRoutes(app: HeraldApp) {

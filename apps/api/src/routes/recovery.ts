@@ -1,10 +1,8 @@
-import { isId, matchesEventType } from "@herald/core";
+import { matchesEventType } from "@herald/core";
 import {
   type Endpoint,
   fanoutEndpoints,
-  getDelivery,
   getEndpoint,
-  getEvent,
   getOperation,
   resendEvent,
   retryDelivery,
@@ -12,11 +10,10 @@ import {
 } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { merchantScope } from "../auth.ts";
-import { HttpProblem, notFound } from "../problems.ts";
+import { HttpProblem } from "../problems.ts";
+import { findDelivery, findEndpoint, findEvent } from "../resources.ts";
 import { answers, Id, PathId, Timestamp } from "../schemas.ts";
 import { DeliveryObject, deliveryView, OperationObject, operationView } from "../views.ts";
-import { findEndpoint } from "./endpoints.ts";
 
 /** Off-schedule attempts would be dropped by the dispatcher for a disabled endpoint: refuse them here. */
 function requireEnabled(endpoint: Endpoint, field?: string): void {
@@ -82,11 +79,8 @@ export async function recoveryRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const delivery = isId("delivery", request.params.did)
-        ? await getDelivery(db, { merchantId: scope.merchantId, mode: scope.mode }, request.params.did)
-        : undefined;
-      if (!delivery) throw notFound("delivery");
+      const { scope } = request;
+      const delivery = await findDelivery(db, scope, request.params.did);
       const endpoint = await getEndpoint(db, scope, delivery.endpoint_id);
       if (!endpoint) throw new HttpProblem("conflict", "The delivery's endpoint was deleted.");
       requireEnabled(endpoint);
@@ -111,7 +105,7 @@ export async function recoveryRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
+      const { scope } = request;
       const endpoint = await findEndpoint(db, scope, request.params.eid);
       const since = new Date(request.body.since);
       const until = request.body.until ? new Date(request.body.until) : new Date();
@@ -130,26 +124,6 @@ export async function recoveryRoutes(app: HeraldApp) {
         .code(202)
         .header("location", `/v1/merchants/${scope.merchantId}/operations/${id}`)
         .send(operationView(operation!));
-    },
-  );
-
-  app.get(
-    "/v1/merchants/:mid/operations/:opid",
-    {
-      schema: {
-        tags: ["endpoints"],
-        summary: "Get a background operation's progress",
-        params: Type.Object({ mid: PathId, opid: PathId }),
-        response: answers({ 200: OperationObject }),
-      },
-    },
-    async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const operation = isId("operation", request.params.opid)
-        ? await getOperation(db, scope, request.params.opid)
-        : undefined;
-      if (!operation) throw notFound("operation");
-      return operationView(operation);
     },
   );
 
@@ -172,11 +146,8 @@ export async function recoveryRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const event = isId("event", request.params.evid)
-        ? await getEvent(db, { merchantId: scope.merchantId, mode: scope.mode }, request.params.evid)
-        : undefined;
-      if (!event) throw notFound("event");
+      const { scope } = request;
+      const event = await findEvent(db, scope, request.params.evid);
       const endpointId = request.body?.endpoint_id;
       let targets: { id: string; timeout_ms: number }[];
       if (endpointId) {

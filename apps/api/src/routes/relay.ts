@@ -1,5 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { generateSecret, isEventTypeFilter, isId, newId, sealSecret } from "@herald/core";
+import {
+  generateSecret,
+  isEventTypeFilter,
+  isId,
+  maxEventTypeFilterLength,
+  newId,
+  sealSecret,
+} from "@herald/core";
 import {
   answerRelayRequest,
   createEndpoint,
@@ -42,7 +49,7 @@ const Session = Type.Object({
 const CreateBody = Type.Object(
   {
     event_types: Type.Optional(
-      Type.Array(Text({ minLength: 1, maxLength: 130 }), {
+      Type.Array(Text({ minLength: 1, maxLength: maxEventTypeFilterLength }), {
         maxItems: 100,
         description: "Event types to receive, as for an endpoint; empty or absent: all.",
       }),

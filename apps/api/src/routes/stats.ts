@@ -1,10 +1,9 @@
 import { type DeliveryStats, deliveryStats, merchantEndpointIds, type StatsWindow } from "@herald/db";
 import { type Static, Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
-import { merchantScope } from "../auth.ts";
 import { HttpProblem } from "../problems.ts";
+import { findEndpoint } from "../resources.ts";
 import { answers, Mode, PathId, Timestamp } from "../schemas.ts";
-import { findEndpoint } from "./endpoints.ts";
 
 const day = 86_400_000;
 // Percentiles sort every attempt of the window; a month bounds that work.
@@ -94,8 +93,7 @@ export async function statsRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = await findEndpoint(db, scope, request.params.eid);
+      const endpoint = await findEndpoint(db, request.scope, request.params.eid);
       const window = statsWindow(request.query);
       return {
         endpoint_id: endpoint.id,
@@ -122,7 +120,7 @@ export async function statsRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const scope = await merchantScope(request, db, request.params.mid);
+      const { scope } = request;
       const requested = request.query.mode;
       if (scope.mode && requested && requested !== scope.mode) {
         throw new HttpProblem(

@@ -1,13 +1,12 @@
-import { isEventType } from "@herald/core";
+import { isEventType, maxEventTypeLength } from "@herald/core";
 import { listAttempts, sendTestEvent } from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { AttemptWaiters } from "../attempt-waiters.ts";
-import { merchantScope } from "../auth.ts";
 import { HttpProblem } from "../problems.ts";
+import { findEndpoint } from "../resources.ts";
 import { answers, PathId } from "../schemas.ts";
 import { AttemptObject, attemptView } from "../views.ts";
-import { findEndpoint } from "./endpoints.ts";
 
 const testEventType = "herald.test";
 
@@ -16,7 +15,7 @@ const TestBody = Type.Object(
     type: Type.Optional(
       Type.String({
         minLength: 1,
-        maxLength: 128,
+        maxLength: maxEventTypeLength,
         description: `The event type to send; \`${testEventType}\` by default.`,
       }),
     ),
@@ -68,8 +67,7 @@ export async function testEventRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
-      const scope = await merchantScope(request, db, request.params.mid);
-      const endpoint = await findEndpoint(db, scope, request.params.eid);
+      const endpoint = await findEndpoint(db, request.scope, request.params.eid);
       const type = request.body?.type ?? testEventType;
       if (!isEventType(type))
         throw new HttpProblem(

@@ -1,3 +1,4 @@
+import { deliveryStatuses } from "@herald/core";
 import type { FastifyRequest } from "fastify";
 import type { HeraldApp } from "../app.ts";
 import { attemptCard } from "./endpoints.ts";
@@ -44,7 +45,7 @@ export async function deliveryPages(app: HeraldApp) {
     const body = html`<form method="get" class="card filters">
   <label for="status">Status</label>
   <select id="status" name="status"><option value="">any</option>
-    ${["pending", "succeeded", "failed", "cancelled"].map((s) => html`<option value="${s}" ${selected(s)}>${s}</option>`)}
+    ${deliveryStatuses.map((s) => html`<option value="${s}" ${selected(s)}>${s}</option>`)}
   </select>
   <label for="event_type">Event type</label><input id="event_type" name="event_type" value="${filters.event_type ?? ""}">
   <label for="endpoint_id">Endpoint</label>

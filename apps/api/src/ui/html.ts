@@ -1,3 +1,5 @@
+import type { Mode } from "@herald/core";
+
 /**
  * HTML written as tagged templates: every interpolated value is escaped unless it is already Html
  * (another template's output). Receivers' bodies, merchants' URLs and headers are all text here;
@@ -70,7 +72,7 @@ export interface Nav {
   csrf: string;
   who: string;
   /** A link session without a fixed mode can switch; the current one. */
-  modeSwitch?: { current: "live" | "test"; csrf: string };
+  modeSwitch?: { current: Mode; csrf: string };
 }
 
 export function page(title: string, body: Html, nav?: Nav): Html {

@@ -23,7 +23,13 @@ const columns: Column<Delivery>[] = [
   ["created", (d) => d.created_at],
 ];
 
-const statuses = ["pending", "succeeded", "failed", "cancelled"] as const;
+// Checked against the API's own list through the generated types.
+const statuses = [
+  "pending",
+  "succeeded",
+  "failed",
+  "cancelled",
+] as const satisfies readonly Delivery["status"][];
 
 /** `→ payment.succeeded  200  12 ms`, as a person reads an attempt. */
 function attemptLine(a: EndpointAttempt): string {

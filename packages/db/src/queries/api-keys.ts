@@ -1,8 +1,8 @@
-import { generateApiKey, hashApiKey, type KeyMode, newId } from "@herald/core";
+import { generateApiKey, hashApiKey, type Mode, newId } from "@herald/core";
 import type { Db } from "../connect.ts";
 import { type PageRequest, page } from "./page.ts";
 
-export async function createApiKey(db: Db, merchantId: string, mode: KeyMode) {
+export async function createApiKey(db: Db, merchantId: string, mode: Mode) {
   const key = generateApiKey(mode);
   const row = await db
     .insertInto("api_keys")

@@ -1,3 +1,4 @@
+import { modes as allModes } from "@herald/core";
 import { sql } from "kysely";
 import type { Db } from "../connect.ts";
 import type { Mode } from "../schema.ts";
@@ -47,7 +48,7 @@ export async function attemptSeries(
  * orders by.
  */
 export async function merchantEventTypes(db: Db, scope: Scope, limit = 100): Promise<string[]> {
-  const modes: Mode[] = scope.mode ? [scope.mode] : ["live", "test"];
+  const modes: Mode[] = scope.mode ? [scope.mode] : [...allModes];
   const types = new Set<string>();
   for (const mode of modes) {
     const { rows } = await sql<{ type: string }>`

@@ -1,6 +1,6 @@
-import { sql } from "kysely";
+import { type Insertable, sql } from "kysely";
 import type { Db } from "../connect.ts";
-import type { DeliveryStatus, Mode } from "../schema.ts";
+import type { DeliveriesTable, DeliveryStatus, Mode } from "../schema.ts";
 import { type PageRequest, page } from "./page.ts";
 
 export interface DeliveryFilter {
@@ -305,4 +305,22 @@ export async function announceRecorded(db: Db, deliveryIds: string[]): Promise<v
   await sql`SELECT pg_notify(${attemptRecordedChannel}, id) FROM unnest(${deliveryIds}::text[]) AS id`.execute(
     db,
   );
+}
+
+/**
+ * New deliveries, each due at its creation. One per (event, endpoint): a row whose pair has one
+ * already (a racing resend made it) is skipped. Answers the endpoints that got theirs.
+ */
+export async function insertDeliveries(
+  db: Db,
+  rows: Omit<Insertable<DeliveriesTable>, "next_attempt_at">[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const inserted = await db
+    .insertInto("deliveries")
+    .values(rows.map((row) => ({ ...row, next_attempt_at: row.created_at })))
+    .onConflict((conflict) => conflict.columns(["event_id", "endpoint_id"]).doNothing())
+    .returning("endpoint_id")
+    .execute();
+  return new Set(inserted.map((d) => d.endpoint_id));
 }

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../connect.ts";
-import type { Endpoint, Mode, StoredRetryPolicy, StoredSecret } from "../schema.ts";
+import type { Endpoint, Mode, SignatureScheme, StoredRetryPolicy, StoredSecret } from "../schema.ts";
 import { type PageRequest, page } from "./page.ts";
 
 export interface EndpointFields {
@@ -10,7 +10,7 @@ export interface EndpointFields {
   enabled: boolean;
   disabled_reason: string | null;
   retry_policy: StoredRetryPolicy;
-  signature_scheme: string;
+  signature_scheme: SignatureScheme;
   headers: Record<string, string>;
   timeout_ms: number;
   metadata: Record<string, string>;
@@ -38,15 +38,16 @@ export function createEndpoint(
   db: Db,
   input: EndpointFields & { id: string; merchant_id: string; mode: Mode; secrets: StoredSecret[] },
 ) {
+  const { retry_policy, headers, metadata, secrets, ...columns } = input;
   return db
     .insertInto("endpoints")
     .values({
-      ...jsonFields(input),
-      id: input.id,
-      merchant_id: input.merchant_id,
-      mode: input.mode,
-      secrets: JSON.stringify(input.secrets),
-    } as never)
+      ...columns,
+      retry_policy: JSON.stringify(retry_policy),
+      headers: JSON.stringify(headers),
+      metadata: JSON.stringify(metadata),
+      secrets: JSON.stringify(secrets),
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -105,7 +106,7 @@ export function updateEndpoint(
       // Re-enabling starts a fresh failure window.
       ...(fields.enabled === true && { failing_since: null, disabled_reason: null }),
       updated_at: new Date(),
-    } as never)
+    })
     .where("id", "=", id)
     .where("merchant_id", "=", scope.merchantId)
     .where("deleted_at", "is", null);

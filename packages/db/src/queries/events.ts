@@ -315,3 +315,30 @@ export function listEvents(db: Db, filter: EventFilter, request: PageRequest) {
 export function getEvent(db: Db, filter: EventFilter, id: string) {
   return eventsQuery(db, filter).where("id", "=", id).executeTakeFirst();
 }
+
+/**
+ * One event Herald makes itself (a test send), enveloped as an emitted one is, with no idempotency
+ * key to honour. Runs in the caller's transaction, beside the delivery it is made for.
+ */
+export async function insertEvent(
+  db: Db,
+  event: { merchant_id: string; mode: Mode; type: string; data: unknown },
+  now: Date,
+): Promise<{ id: string; body: string }> {
+  const id = newId("event", now.getTime());
+  const body = envelopeBody({ id, type: event.type, created_at: now.toISOString(), data: event.data });
+  await db
+    .insertInto("events")
+    .values({
+      id,
+      merchant_id: event.merchant_id,
+      mode: event.mode,
+      type: event.type,
+      body,
+      idempotency_key: null,
+      request_hash: null,
+      created_at: now,
+    })
+    .execute();
+  return { id, body };
+}

@@ -1,3 +1,4 @@
+import type { Mode } from "@herald/core";
 import type { Db } from "../connect.ts";
 
 /**
@@ -50,7 +51,7 @@ export function updateProfile(db: Db, name: string, next: (current: unknown) => 
 export async function countHttpEndpoints(
   db: Db,
   profile: string | null,
-  mode: "live" | "test",
+  mode: Mode,
   merchantId?: string,
 ): Promise<number> {
   let query = db

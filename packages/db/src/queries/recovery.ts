@@ -1,9 +1,10 @@
-import { envelopeBody, newId } from "@herald/core";
+import { newId } from "@herald/core";
 import { sql } from "kysely";
 import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
 import { attemptJob, attemptPriority, attemptQueue, bossExecutor } from "../queue.ts";
 import type { Mode, OperationKind } from "../schema.ts";
+import { insertDeliveries } from "./deliveries.ts";
 import type { Scope } from "./endpoints.ts";
 
 /** What an off-schedule attempt needs to know about its endpoint. */
@@ -78,25 +79,19 @@ export function resendEvent(
     if (fresh.length > 0) {
       // One delivery per (event, endpoint): a resend racing this one may have just made it. Its
       // insert wins; this resend then becomes a manual attempt of that delivery.
-      const inserted = await trx
-        .insertInto("deliveries")
-        .values(
-          fresh.map((r) => ({
-            id: r.delivery_id,
-            merchant_id: event.merchant_id,
-            mode: event.mode,
-            event_id: event.id,
-            endpoint_id: r.endpoint.id,
-            event_type: event.type,
-            next_attempt_at: now,
-            created_at: now,
-          })),
-        )
-        .onConflict((conflict) => conflict.columns(["event_id", "endpoint_id"]).doNothing())
-        .returning("endpoint_id")
-        .execute();
-      if (inserted.length < fresh.length) {
-        const made = new Set(inserted.map((d) => d.endpoint_id));
+      const made = await insertDeliveries(
+        trx,
+        fresh.map((r) => ({
+          id: r.delivery_id,
+          merchant_id: event.merchant_id,
+          mode: event.mode,
+          event_id: event.id,
+          endpoint_id: r.endpoint.id,
+          event_type: event.type,
+          created_at: now,
+        })),
+      );
+      if (made.size < fresh.length) {
         const raced = await trx
           .updateTable("deliveries")
           .set({ updated_at: now })
@@ -129,55 +124,6 @@ export function resendEvent(
       endpoint_id: r.endpoint.id,
       created: r.created,
     }));
-  });
-}
-
-/**
- * Stores a test event in the endpoint's mode and one delivery of it to that endpoint alone, whose
- * only attempt (trigger `test`) is runnable now.
- */
-export function sendTestEvent(
-  db: Db,
-  boss: PgBoss,
-  endpoint: TargetEndpoint & { merchant_id: string; mode: Mode },
-  type: string,
-  data: unknown,
-): Promise<{ event_id: string; delivery_id: string; body: string }> {
-  return db.transaction().execute(async (trx) => {
-    const now = new Date();
-    const eventId = newId("event", now.getTime());
-    const deliveryId = newId("delivery", now.getTime());
-    const body = envelopeBody({ id: eventId, type, created_at: now.toISOString(), data });
-    await trx
-      .insertInto("events")
-      .values({
-        id: eventId,
-        merchant_id: endpoint.merchant_id,
-        mode: endpoint.mode,
-        type,
-        body,
-        idempotency_key: null,
-        request_hash: null,
-        created_at: now,
-      })
-      .execute();
-    await trx
-      .insertInto("deliveries")
-      .values({
-        id: deliveryId,
-        merchant_id: endpoint.merchant_id,
-        mode: endpoint.mode,
-        event_id: eventId,
-        endpoint_id: endpoint.id,
-        event_type: type,
-        next_attempt_at: now,
-        created_at: now,
-      })
-      .execute();
-    await boss.insert(attemptQueue, [attemptJob(deliveryId, endpoint, "test", now)], {
-      db: bossExecutor(trx),
-    });
-    return { event_id: eventId, delivery_id: deliveryId, body };
   });
 }
 
