@@ -9,6 +9,7 @@ import {
   maxEventTypeFilterLength,
   modes,
   newId,
+  openSecret,
   profileUrlProblem,
   publicKeyOf,
   type SignatureScheme,
@@ -355,6 +356,29 @@ export async function endpointRoutes(app: HeraldApp) {
       const endpoint = await load(request);
       await deleteEndpoint(db, request.scope, endpoint.id);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    "/v1/merchants/:mid/endpoints/:eid/secret",
+    {
+      schema: {
+        tags: ["endpoints"],
+        summary: "Read the signing secret",
+        description:
+          "The secret that signs now, for a receiver that lost it (the dashboard's reveal). For `standard-ed25519` the `whpk_` public key: the signing key never leaves Herald.",
+        params: Params,
+        response: answers({
+          200: Type.Object({
+            secret: Type.String({ description: "The newest secret (or `whpk_` public key)." }),
+          }),
+        }),
+      },
+    },
+    async (request) => {
+      const endpoint = await load(request);
+      const scheme = endpoint.signature_scheme as SignatureScheme;
+      return { secret: shown(scheme, openSecret(encryptionKey, endpoint.secrets[0]!.secret)) };
     },
   );
 
