@@ -4,7 +4,7 @@ import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts"
 describe("GET …/endpoints/{eid}/secret: a receiver that lost its secret reads it again", () => {
   const scene = useHerald({ dispatcher: false });
 
-  it("answers the secret that signs now, also after a rotation, to the merchant's own key only", async () => {
+  it("answers the newest secret, also after a rotation, to the merchant's own key only", async () => {
     const { herald } = scene;
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, { url: "http://127.0.0.1:9/lost", mode: "test" });

@@ -366,7 +366,7 @@ export async function endpointRoutes(app: HeraldApp) {
         tags: ["endpoints"],
         summary: "Read the signing secret",
         description:
-          "The secret that signs now, for a receiver that lost it (the dashboard's reveal). For `standard-ed25519` the `whpk_` public key: the signing key never leaves Herald.",
+          "The newest secret, for a receiver that lost it (the dashboard's reveal); during a hex scheme's rotation the previous one still signs until the switch. For `standard-ed25519` the `whpk_` public key: the signing key never leaves Herald.",
         params: Params,
         response: answers({
           200: Type.Object({
