@@ -10,3 +10,4 @@ export * from "./retry.ts";
 export * from "./secrets.ts";
 export * from "./signing.ts";
 export * from "./timestamps.ts";
+export * from "./slow-down.ts";

@@ -75,6 +75,19 @@ const fields = {
     description: "Per attempt; the profile's default (15000 for `default`) when absent.",
   }),
   metadata: Metadata,
+  rate_limit_per_second: Type.Union([
+    Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 10000,
+      description:
+        "Attempts started per second at most, across every dispatcher (0.5: one every two seconds); null: no limit.",
+    }),
+    Type.Null(),
+  ]),
+  ordering: OneOf(["parallel", "fifo"], {
+    description:
+      "`fifo`: one attempt at a time, in event order; a failing delivery holds the rest back until it succeeds or is exhausted. Test sends and manual retries do not wait.",
+  }),
 };
 
 const Profile = {
@@ -245,6 +258,8 @@ export async function endpointRoutes(app: HeraldApp) {
           timeout_ms: body.timeout_ms ?? profile.timeout_ms,
           metadata: body.metadata ?? {},
           profile: body.profile === undefined ? null : storedProfileName(body.profile),
+          rate_limit_per_second: body.rate_limit_per_second ?? null,
+          ordering: body.ordering ?? "parallel",
           secrets: [sealed(secret)],
         },
         config.maxEndpointsPerMerchant,

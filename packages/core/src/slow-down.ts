@@ -1,0 +1,26 @@
+import { parseRetryAfter } from "./retry.ts";
+
+/**
+ * Standard Webhooks asks senders to slow down an endpoint that answers 429 (too many requests),
+ * 502 (bad gateway) or 504 (gateway timeout): its server, or what stands in front of it, is
+ * overwhelmed, and every other delivery to it would only add to that.
+ */
+export const slowDownStatuses: ReadonlySet<number> = new Set([429, 502, 504]);
+
+/** The pause when the answer names none (Retry-After), and the longest one honoured. */
+export const slowDown = { defaultMs: 5_000, maxMs: 10 * 60_000 };
+
+/**
+ * How long the whole endpoint pauses after this answer, in unscaled milliseconds; null when the
+ * answer asks for nothing. Retry-After, when readable, sets it (capped); otherwise a short default.
+ */
+export function slowDownPauseMs(
+  status: number | null,
+  retryAfterHeader: string | undefined,
+  now: Date,
+): number | null {
+  if (status === null || !slowDownStatuses.has(status)) return null;
+  const until = parseRetryAfter(retryAfterHeader, now);
+  const asked = until ? until.getTime() - now.getTime() : slowDown.defaultMs;
+  return Math.min(Math.max(asked, 0), slowDown.maxMs);
+}
