@@ -293,11 +293,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     metrics.attemptDuration.observe(sent.durationMs / 1000);
     const next = outcome.nextAttemptAt;
     if (next) wakeup.at(next);
-    const pause = slowDownPauseMs(sent.error ? null : sent.status, sent.headers?.["retry-after"], now);
+    const pause = slowDownPauseMs(sent.error ? null : sent.status, sent.headers?.["retry-after"], now, scale);
     const response = sent.body && storableBody(sent.body);
     return {
       job,
-      ...(pause !== null && { pauseMs: Math.round(pause * scale) }),
+      ...(pause !== null && { pauseMs: pause }),
       record: {
         id: newId("attempt", sent.startedAt.getTime()),
         delivery_id: delivery.id,

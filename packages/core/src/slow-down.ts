@@ -11,16 +11,18 @@ export const slowDownStatuses: ReadonlySet<number> = new Set([429, 502, 504]);
 export const slowDown = { defaultMs: 5_000, maxMs: 10 * 60_000 };
 
 /**
- * How long the whole endpoint pauses after this answer, in unscaled milliseconds; null when the
- * answer asks for nothing. Retry-After, when readable, sets it (capped); otherwise a short default.
+ * How long the whole endpoint pauses after this answer, in milliseconds; null when the answer asks
+ * for nothing. Retry-After, when readable, sets it (capped; real seconds, as the receiver asked);
+ * otherwise a short default, times `scale` (test deployments shrink time).
  */
 export function slowDownPauseMs(
   status: number | null,
   retryAfterHeader: string | undefined,
   now: Date,
+  scale = 1,
 ): number | null {
   if (status === null || !slowDownStatuses.has(status)) return null;
   const until = parseRetryAfter(retryAfterHeader, now);
-  const asked = until ? until.getTime() - now.getTime() : slowDown.defaultMs;
-  return Math.min(Math.max(asked, 0), slowDown.maxMs);
+  const asked = until ? until.getTime() - now.getTime() : slowDown.defaultMs * scale;
+  return Math.round(Math.min(Math.max(asked, 0), slowDown.maxMs));
 }

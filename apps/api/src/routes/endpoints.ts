@@ -17,10 +17,12 @@ import {
   type Db,
   deleteEndpoint,
   type Endpoint,
+  emitOperatorEvents,
   getEndpoint,
   getMerchant,
   listEndpoints,
   type Mode as ModeName,
+  releaseParked,
   rotateSecrets,
   type Scope,
   type StoredSecret,
@@ -157,7 +159,7 @@ const disabledThroughApi = "disabled through the API";
 
 /** Endpoints: where a merchant's events go, how they are signed and retried. */
 export async function endpointRoutes(app: HeraldApp) {
-  const { db, config, allowedCidrs, encryptionKey } = app.herald;
+  const { db, boss, announce, config, allowedCidrs, encryptionKey } = app.herald;
 
   /**
    * The profile an endpoint delivers under: `own` (undefined: unchanged from `current`; null: none),
@@ -341,12 +343,30 @@ export async function endpointRoutes(app: HeraldApp) {
       if (body.disabled_reason !== undefined && enabled)
         throw new HttpProblem("validation", "disabled_reason goes with enabled: false.", "disabled_reason");
       const disabling = body.enabled === false && endpoint.enabled;
-      const updated = await updateEndpoint(db, request.scope, endpoint.id, {
-        ...body,
-        ...(body.profile !== undefined && { profile: storedProfileName(body.profile) }),
-        ...(disabling && { disabled_reason: body.disabled_reason ?? disabledThroughApi }),
+      const enabling = body.enabled === true && !endpoint.enabled;
+      // The operator hears of a re-enabled endpoint in the same transaction that re-enables it.
+      const updated = await db.transaction().execute(async (trx) => {
+        const row = await updateEndpoint(trx, request.scope, endpoint.id, {
+          ...body,
+          ...(body.profile !== undefined && { profile: storedProfileName(body.profile) }),
+          ...(disabling && { disabled_reason: body.disabled_reason ?? disabledThroughApi }),
+        });
+        if (row && enabling) {
+          await emitOperatorEvents(trx, boss, [
+            {
+              type: "endpoint.enabled",
+              mode: row.mode,
+              data: { endpoint_id: row.id, merchant_id: row.merchant_id, url: row.url },
+            },
+          ]);
+        }
+        return row;
       });
       if (!updated) throw notFound("endpoint");
+      // No longer FIFO: the deliveries waiting in its line get their jobs back.
+      if (endpoint.ordering === "fifo" && updated.ordering !== "fifo")
+        await releaseParked(db, boss, updated.id);
+      if (enabling || endpoint.ordering !== updated.ordering) announce();
       return endpointView(updated);
     },
   );
