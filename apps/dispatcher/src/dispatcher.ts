@@ -130,13 +130,13 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   const stopped = Promise.withResolvers<void>();
 
   async function takeDueAttempts(room: number): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
-    const { run: jobs, nextSlot } = await fetchAttempts(db, boss, {
+    const { run: jobs, slots } = await fetchAttempts(db, boss, {
       batchSize: Math.min(room, fetchBatch),
       endpointConcurrency: config.endpointConcurrency,
       skipEndpoints: endpointsAtShare(),
     });
     // Jobs held back for a throttled endpoint's slot: be there when it comes.
-    if (nextSlot) wakeup.at(nextSlot);
+    for (const slot of slots) wakeup.at(slot);
     if (jobs.length === 0) return [];
     let contexts: AttemptContext[];
     try {

@@ -40,8 +40,8 @@ interface EndpointPace {
 /** What the fetch does with the jobs it took: run now, or put back, or park. */
 export interface Paced {
   run: AttemptJobRecord[];
-  /** The earliest slot a job was put back for: a dispatcher that wakes then finds it due. */
-  nextSlot?: Date;
+  /** The slots jobs were put back for: a dispatcher that wakes then finds each due. */
+  slots: Date[];
 }
 
 /** Endpoints paused now (a slow-down answer): the fetch skips their jobs. */
@@ -58,12 +58,12 @@ export async function pausedEndpoints(db: Db, limit: number): Promise<string[]> 
  */
 export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): Promise<Paced> {
   const groups = [...new Set(jobs.flatMap((j) => (j.groupId ? [j.groupId] : [])))];
-  if (groups.length === 0) return { run: jobs };
+  if (groups.length === 0) return { run: jobs, slots: [] };
   const { rows: paced } = await sql<EndpointPace>`
     SELECT id, rate_limit_per_second, ordering FROM endpoints
     WHERE id = ANY(${groups}::text[]) AND (rate_limit_per_second IS NOT NULL OR ordering = 'fifo')
   `.execute(db);
-  if (paced.length === 0) return { run: jobs };
+  if (paced.length === 0) return { run: jobs, slots: [] };
   const byId = new Map(paced.map((p) => [p.id, p]));
   let run = jobs;
   const park: AttemptJobRecord[] = [];
@@ -98,7 +98,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
   }
 
   const limited = paced.filter((p) => p.rate_limit_per_second !== null);
-  let nextSlot: Date | undefined;
+  const slots: Date[] = [];
   if (limited.length > 0) {
     const { rows } = await sql<{ endpoint_id: string; next_at: Date; now: Date }>`
       SELECT e.id AS endpoint_id, coalesce(s.next_at, now()) AS next_at, now() AS now
@@ -117,7 +117,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
       next.set(endpoint.id, slot + 1000 / rate);
       if (slot <= now) return true;
       putBack.push({ job, at: new Date(slot) });
-      if (!nextSlot || slot < nextSlot.getTime()) nextSlot = new Date(slot);
+      slots.push(new Date(slot));
       return false;
     });
     await sql`
@@ -156,7 +156,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
       { db: bossExecutor(db) },
     );
   }
-  return { run, ...(nextSlot && { nextSlot }) };
+  return { run, slots };
 }
 
 /** Each FIFO endpoint's head delivery, and which of them have an attempt running (other than `taken`). */

@@ -208,7 +208,7 @@ export function fetchAttempts(
       ...(skip.length ? { ignoreGroups: skip } : {}),
       db: bossExecutor(trx),
     })) as AttemptJobRecord[];
-    if (jobs.length === 0) return { run: jobs };
+    if (jobs.length === 0) return { run: jobs, slots: [] };
     return paceJobs(trx, boss, jobs);
   });
 }
