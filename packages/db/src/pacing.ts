@@ -254,3 +254,30 @@ export async function pauseEndpoints(db: Db, pauses: { endpoint_id: string; ms: 
 export async function takeFetchLock(db: Db): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(${fetchLock})`.execute(db);
 }
+
+/**
+ * For pending deliveries of FIFO endpoints, the head of each such endpoint's line (by endpoint):
+ * a pending delivery that is not its endpoint's head waits behind it.
+ */
+export async function fifoHeadsOf(
+  db: Db,
+  deliveries: { endpoint_id: string; status: string }[],
+): Promise<Map<string, string>> {
+  const endpoints = [...new Set(deliveries.filter((d) => d.status === "pending").map((d) => d.endpoint_id))];
+  if (endpoints.length === 0) return new Map();
+  const { rows } = await sql<{ endpoint_id: string; head: string | null }>`
+    SELECT ep.id AS endpoint_id,
+      (SELECT d.id FROM deliveries d WHERE d.endpoint_id = ep.id AND d.status = 'pending' ORDER BY d.id LIMIT 1) AS head
+    FROM endpoints ep WHERE ep.id = ANY(${endpoints}::text[]) AND ep.ordering = 'fifo'
+  `.execute(db);
+  return new Map(rows.flatMap((r) => (r.head ? [[r.endpoint_id, r.head] as const] : [])));
+}
+
+/** The delivery `delivery` waits behind in its FIFO line, if any. */
+export function waitingBehind(
+  delivery: { id: string; endpoint_id: string; status: string },
+  heads: Map<string, string>,
+): string | undefined {
+  const head = delivery.status === "pending" ? heads.get(delivery.endpoint_id) : undefined;
+  return head !== undefined && head !== delivery.id ? head : undefined;
+}
