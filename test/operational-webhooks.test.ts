@@ -139,6 +139,44 @@ describe("operational webhooks tell the provider about its merchants' endpoints 
     );
   });
 
+  it("a recover operation that has re-sent every delivery sends recovery.finished, once", async () => {
+    const { herald } = scene;
+    const operator = await startReceiver();
+    const { secret } = await operatorEndpoint(operator, { event_types: ["recovery.finished"] });
+    let healthy = false;
+    const flaky = await startReceiver(() => ({ status: healthy ? 200 : 500 }));
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, {
+      url: flaky.url,
+      retry_policy: { custom: [60] },
+    });
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const failed = [
+      await settledDelivery(herald, await emit(herald, merchant)),
+      await settledDelivery(herald, await emit(herald, merchant)),
+    ];
+    expect(failed.every((f) => f.delivery.status === "failed")).toBe(true);
+    healthy = true;
+    const started = await herald.api("POST", `/v1/merchants/${merchant}/endpoints/${endpoint.id}/recover`, {
+      since,
+    });
+    expect(started.status).toBe(202);
+    const finished = await eventually(async () =>
+      (await heard(operator, secret)).find((e) => e.type === "recovery.finished"),
+    );
+    expect(finished.data).toMatchObject({
+      operation_id: started.body.id,
+      merchant_id: merchant,
+      endpoint_id: endpoint.id,
+      total: 2,
+      succeeded: 2,
+      failed: 0,
+    });
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM events WHERE merchant_id = 'operator' AND type = 'recovery.finished'
+        AND body LIKE ${`%${started.body.id}%`}`.execute(herald.database.db);
+    expect(rows[0]!.n).toBe(1);
+  });
+
   it("operator endpoints are the admin's: listed, read, patched, rotated and deleted; merchants cannot reach them", async () => {
     const { herald } = scene;
     const receiver = await startReceiver();

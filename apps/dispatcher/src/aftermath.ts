@@ -1,9 +1,11 @@
 import {
   type AttemptRecord,
+  attemptPriority,
   type Db,
   deliveryFacts,
   emitOperatorEvents,
   endpointFacts,
+  finishedOperations,
   noteOnce,
   type OperatorEvent,
   operatorMerchantId,
@@ -15,6 +17,8 @@ import type { PgBoss } from "pg-boss";
 
 /** What the recorder knows of one finished attempt beyond its record, for what follows it. */
 export interface AttemptAftermath {
+  /** Its job: a recover operation's attempts run at the recovery priority. */
+  job?: { priority?: number };
   record?: AttemptRecord | undefined;
   /** The merchant whose endpoint it was. */
   merchantId?: string | undefined;
@@ -33,8 +37,9 @@ export interface AftermathOptions {
 /**
  * What a batch of recorded attempts sets off, in the recorder's transaction so that it commits with
  * the attempts or not at all: endpoints that asked to slow down are paused, FIFO lines move on to
- * their next head, and the operator hears of endpoints disabled or failing and of deliveries
- * exhausted. Operator endpoints' own attempts tell the operator nothing (no event about an event).
+ * their next head, and the operator hears of endpoints disabled or failing, of deliveries exhausted
+ * and of recover operations finished. Operator endpoints' own attempts tell the operator nothing
+ * (no event about an event).
  */
 export async function afterRecorded(
   trx: Db,
@@ -113,6 +118,24 @@ export async function afterRecorded(
         },
       });
     }
+  }
+  // Only a recover operation's own attempts can finish it (its first attempt of each delivery).
+  const recovered = merchants.flatMap((f) =>
+    f.job?.priority === attemptPriority.recovery && f.record ? [f.record.delivery_id] : [],
+  );
+  for (const op of await finishedOperations(trx, recovered)) {
+    events.push({
+      type: "recovery.finished",
+      mode: op.mode,
+      data: {
+        operation_id: op.id,
+        merchant_id: op.merchant_id,
+        endpoint_id: op.endpoint_id,
+        total: op.total,
+        succeeded: op.succeeded,
+        failed: op.total - op.succeeded,
+      },
+    });
   }
   await emitOperatorEvents(trx, options.boss, events);
   // Last: it waits for the fetch lock, so it holds it for the least time.

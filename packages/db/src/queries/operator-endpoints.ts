@@ -134,3 +134,45 @@ export function deliveryFacts(db: Db, ids: string[]) {
     .where("status", "=", "failed")
     .execute();
 }
+
+/**
+ * The recover operations among those of these deliveries that are now finished (every delivery
+ * succeeded or was tried again since the operation began), each answered once ever. The operations
+ * are locked first, so two recorders finishing the last deliveries of one operation at once
+ * cannot each see the other's as not done: the second counts after the first committed.
+ */
+export async function finishedOperations(db: Db, deliveryIds: string[]) {
+  if (deliveryIds.length === 0) return [];
+  const { rows: locked } = await sql<{ id: string }>`
+    SELECT id FROM operations
+    WHERE id IN (SELECT operation_id FROM operation_deliveries WHERE delivery_id = ANY(${deliveryIds}::text[]))
+      AND merchant_id <> ${operatorMerchantId}
+    ORDER BY id FOR UPDATE
+  `.execute(db);
+  if (locked.length === 0) return [];
+  const { rows } = await sql<{
+    id: string;
+    merchant_id: string;
+    mode: Mode;
+    endpoint_id: string;
+    total: number;
+    succeeded: number;
+  }>`
+    SELECT o.id, o.merchant_id, o.mode, o.endpoint_id, count(*)::int AS total,
+      count(*) FILTER (WHERE d.status = 'succeeded')::int AS succeeded
+    FROM operations o
+    JOIN operation_deliveries od ON od.operation_id = o.id
+    JOIN deliveries d ON d.id = od.delivery_id
+    WHERE o.id = ANY(${locked.map((r) => r.id)}::text[])
+    GROUP BY o.id
+    HAVING count(*) = count(*) FILTER (WHERE d.status = 'succeeded' OR d.attempt_count > od.attempts_before)
+  `.execute(db);
+  const fresh = new Set(
+    await noteOnce(
+      db,
+      "recovery.finished",
+      rows.map((r) => r.id),
+    ),
+  );
+  return rows.filter((r) => fresh.has(r.id));
+}
