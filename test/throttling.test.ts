@@ -1,13 +1,21 @@
 import { sql } from "kysely";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
 import { emitBatch, eventually, merchantWithEndpoint, useHerald, useReceivers } from "./support/fixture.ts";
 
 describe("a throttled endpoint receives at its rate across a burst, and others are unaffected", () => {
   const scene = useHerald();
   const startReceiver = useReceivers();
+  let second: DispatcherProcess | undefined;
+  afterAll(async () => {
+    second?.child.kill("SIGTERM");
+    await second?.exited;
+  });
 
-  it("30 events at 10 per second arrive 100 ms apart on average (within 10 %), while another endpoint gets its 30 at once", async () => {
+  it("with two dispatchers, 30 events at 10 per second arrive 100 ms apart on average (within 10 %), while another endpoint gets its 30 at once", async () => {
     const { herald } = scene;
+    // Two dispatchers take the work: the limit holds across both.
+    second = await spawnDispatcher(herald);
     const slow = await startReceiver();
     const fast = await startReceiver();
     const throttled = await merchantWithEndpoint(
@@ -28,9 +36,12 @@ describe("a throttled endpoint receives at its rate across a burst, and others a
     console.log(`throttled endpoint: ${rate.toFixed(2)} per second over ${arrivals.length} arrivals`);
     expect(rate).toBeGreaterThanOrEqual(9);
     expect(rate).toBeLessThanOrEqual(11);
-    // Never a burst: no two starts closer than the spacing allows (a slot is never given twice).
-    const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]!);
-    expect(gaps.filter((g) => g < 50).length).toBeLessThanOrEqual(1);
+    // Never a burst: no second of the run holds more than its rate, give or take the wake-up
+    // jitter of a slot that came late (unthrottled, all 30 arrive within one second).
+    const busiestSecond = Math.max(
+      ...arrivals.map((t) => arrivals.filter((u) => u >= t && u < t + 1000).length),
+    );
+    expect(busiestSecond).toBeLessThanOrEqual(12);
     // The other endpoint was not held to that pace: all of its 30 arrived while the throttled one
     // received well under half of its own.
     const fastDone = Math.max(...fast.received.map((r) => r.at));
