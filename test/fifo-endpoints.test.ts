@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import { emit, eventually, merchantWithEndpoint, useHerald, useReceivers } from "./support/fixture.ts";
+import {
+  emit,
+  emitBatch,
+  eventually,
+  merchantWithEndpoint,
+  useHerald,
+  useReceivers,
+} from "./support/fixture.ts";
 
 // Schedules are scaled: the `test` policy's hourly retries come 360 ms apart.
 const scale = "0.0001";
@@ -89,5 +96,27 @@ describe("a FIFO endpoint gets its deliveries one at a time in event order, a fa
     await eventually(async () => (receiver.received.length >= 5 ? true : undefined), 30_000);
     const order = receiver.received.map((r) => (JSON.parse(r.body) as { data: { n: number } }).data.n);
     expect(order).toEqual([0, 0, 0, 1, 2]);
+  });
+
+  it("the events of one batch call are delivered in their batch order", async () => {
+    const { herald } = scene;
+    let failedOnce = false;
+    const receiver = await startReceiver((request) => {
+      const { data } = JSON.parse(request.body) as { data: { i: number } };
+      if (data.i === 0 && !failedOnce) {
+        failedOnce = true;
+        return { status: 503 };
+      }
+      return { status: 200 };
+    });
+    const { merchant } = await merchantWithEndpoint(herald, {
+      url: receiver.url,
+      ordering: "fifo",
+      retry_policy: "test",
+    });
+    await emitBatch(herald, merchant, 20);
+    await eventually(async () => (receiver.received.length >= 21 ? true : undefined), 30_000);
+    const order = receiver.received.map((r) => (JSON.parse(r.body) as { data: { i: number } }).data.i);
+    expect(order).toEqual([0, ...Array.from({ length: 20 }, (_, i) => i)]);
   });
 });
