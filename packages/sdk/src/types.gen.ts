@@ -67,6 +67,9 @@ export type Endpoint = {
   metadata: Record<string, string>;
   /** Its own delivery profile; absent: its merchant's (see GET /v1/profiles). */
   profile?: string;
+  rate_limit_per_second: number | null;
+  /** `fifo`: deliveries are attempted one at a time in event order, and a failing one holds the rest back until it succeeds or is exhausted. */
+  ordering: "parallel" | "fifo";
   created_at: string;
   updated_at: string;
 };
@@ -90,6 +93,9 @@ export type EndpointWithSecret = {
   metadata: Record<string, string>;
   /** Its own delivery profile; absent: its merchant's (see GET /v1/profiles). */
   profile?: string;
+  rate_limit_per_second: number | null;
+  /** `fifo`: deliveries are attempted one at a time in event order, and a failing one holds the rest back until it succeeds or is exhausted. */
+  ordering: "parallel" | "fifo";
   created_at: string;
   updated_at: string;
   secret: string;
@@ -132,6 +138,8 @@ export type Delivery = {
   next_attempt_at: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** A FIFO endpoint's pending delivery that is not at the head of its line: the delivery it waits behind. */
+  waiting_behind?: string;
   created_at: string;
   updated_at: string;
 };
@@ -169,6 +177,8 @@ export type DeliveryWithAttempts = {
   next_attempt_at: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** A FIFO endpoint's pending delivery that is not at the head of its line: the delivery it waits behind. */
+  waiting_behind?: string;
   created_at: string;
   updated_at: string;
   attempts: Attempt[];
@@ -632,6 +642,9 @@ export interface Operations {
       timeout_ms?: number;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      rate_limit_per_second?: number | null;
+      /** `fifo`: one attempt at a time, in event order; a failing delivery holds the rest back until it succeeds or is exhausted. Test sends and manual retries do not wait. */
+      ordering?: "parallel" | "fifo";
       /** Defaults to the key's mode; live for the admin key. */
       mode?: "live" | "test";
       /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes. Generated when absent. */
@@ -667,6 +680,9 @@ export interface Operations {
       timeout_ms?: number;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      rate_limit_per_second?: number | null;
+      /** `fifo`: one attempt at a time, in event order; a failing delivery holds the rest back until it succeeds or is exhausted. Test sends and manual retries do not wait. */
+      ordering?: "parallel" | "fifo";
       /** null: its merchant's again. */
       profile?: string | null;
       /** Why it is disabled; only with `enabled: false` or on a disabled endpoint. */
@@ -966,6 +982,89 @@ export interface Operations {
       session_ttl: number;
     };
   };
+  /** GET /v1/operator-endpoints: List operator endpoints */
+  listOperatorEndpoints: {
+    query: {
+      limit?: number;
+      /** Opaque: `next_cursor` of the previous page. */
+      cursor?: string;
+    };
+    body: never;
+    bodyRequired: false;
+    answer: EndpointList;
+  };
+  /** POST /v1/operator-endpoints: Register an operator endpoint */
+  createOperatorEndpoint: {
+    query: Record<string, never>;
+    body: {
+      url: string;
+      description?: string;
+      /** Operator events to receive; empty: all of them. */
+      event_types?: (
+        | "endpoint.disabled"
+        | "endpoint.enabled"
+        | "endpoint.failing"
+        | "delivery.exhausted"
+        | "recovery.finished"
+        | "*"
+      )[];
+      enabled?: boolean;
+      /** Free-form string pairs for your own bookkeeping. */
+      metadata?: Record<string, string>;
+      /** Which events it hears of: those about live endpoints and deliveries, or test ones. Live URLs must be https. */
+      mode?: "live" | "test";
+    };
+    bodyRequired: true;
+    answer: EndpointWithSecret;
+  };
+  /** GET /v1/operator-endpoints/{eid}: Get an operator endpoint */
+  getOperatorEndpoint: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: Endpoint;
+  };
+  /** PATCH /v1/operator-endpoints/{eid}: Update an operator endpoint */
+  updateOperatorEndpoint: {
+    query: Record<string, never>;
+    body: {
+      url?: string;
+      description?: string;
+      /** Operator events to receive; empty: all of them. */
+      event_types?: (
+        | "endpoint.disabled"
+        | "endpoint.enabled"
+        | "endpoint.failing"
+        | "delivery.exhausted"
+        | "recovery.finished"
+        | "*"
+      )[];
+      enabled?: boolean;
+      /** Free-form string pairs for your own bookkeeping. */
+      metadata?: Record<string, string>;
+    };
+    bodyRequired: true;
+    answer: Endpoint;
+  };
+  /** DELETE /v1/operator-endpoints/{eid}: Delete an operator endpoint */
+  deleteOperatorEndpoint: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: undefined;
+  };
+  /** POST /v1/operator-endpoints/{eid}/rotate-secret: Rotate an operator endpoint's secret */
+  rotateSecretOperatorEndpoint: {
+    query: Record<string, never>;
+    body: {
+      grace_period_hours?: number;
+    } | null;
+    bodyRequired: false;
+    answer: {
+      secret: string;
+      previous_secrets_expire_at: string | null;
+    };
+  };
 }
 
 /** Each operation's method and path template, by operationId. */
@@ -1008,4 +1107,10 @@ export const operationRoutes = {
   getEndpointStats: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/stats"],
   getMerchantStats: ["GET", "/v1/merchants/{mid}/stats"],
   createPortalSession: ["POST", "/v1/merchants/{mid}/portal-sessions"],
+  listOperatorEndpoints: ["GET", "/v1/operator-endpoints"],
+  createOperatorEndpoint: ["POST", "/v1/operator-endpoints"],
+  getOperatorEndpoint: ["GET", "/v1/operator-endpoints/{eid}"],
+  updateOperatorEndpoint: ["PATCH", "/v1/operator-endpoints/{eid}"],
+  deleteOperatorEndpoint: ["DELETE", "/v1/operator-endpoints/{eid}"],
+  rotateSecretOperatorEndpoint: ["POST", "/v1/operator-endpoints/{eid}/rotate-secret"],
 } as const;
