@@ -67,7 +67,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
   const byId = new Map(paced.map((p) => [p.id, p]));
   let run = jobs;
   const park: AttemptJobRecord[] = [];
-  const putBack: { job: AttemptJobRecord; at: Date }[] = [];
+  const putBack: { job: AttemptJobRecord; at: Date; slot?: boolean }[] = [];
 
   const fifo = paced.filter((p) => p.ordering === "fifo").map((p) => p.id);
   if (fifo.length > 0) {
@@ -116,7 +116,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
       const slot = Math.max(now, next.get(endpoint.id)!);
       next.set(endpoint.id, slot + 1000 / rate);
       if (slot <= now) return true;
-      putBack.push({ job, at: new Date(slot) });
+      putBack.push({ job, at: new Date(slot), slot: true });
       slots.push(new Date(slot));
       return false;
     });
@@ -146,8 +146,9 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
   if (putBack.length > 0) {
     await boss.insert(
       attemptQueue,
-      putBack.map(({ job, at }) => ({
-        data: { ...job.data, slot: at.toISOString() },
+      putBack.map(({ job, at, slot }) => ({
+        // Only a throttle slot is kept: a FIFO head put back for a moment has reserved none.
+        data: slot ? { ...job.data, slot: at.toISOString() } : job.data,
         startAfter: at,
         priority: job.priority ?? attemptPriority[job.data.trigger],
         group: job.groupId ? { id: job.groupId } : undefined,
