@@ -119,4 +119,40 @@ describe("a FIFO endpoint gets its deliveries one at a time in event order, a fa
     const order = receiver.received.map((r) => (JSON.parse(r.body) as { data: { i: number } }).data.i);
     expect(order).toEqual([0, ...Array.from({ length: 20 }, (_, i) => i)]);
   });
+
+  it("switching to parallel sends the deliveries that were waiting behind a failing head at once", async () => {
+    const { herald } = scene;
+    const receiver = await startReceiver((request) => {
+      const { data } = JSON.parse(request.body) as { data: { n: number } };
+      return { status: data.n === 0 ? 500 : 200 };
+    });
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, {
+      url: receiver.url,
+      ordering: "fifo",
+      retry_policy: "test",
+    });
+    for (let n = 0; n < 3; n++) await emit(herald, merchant, { data: { n } });
+    // Both later deliveries wait, without a job, behind the failing head.
+    await eventually(async () => {
+      const parked = await herald.database.db
+        .selectFrom("fifo_parked")
+        .select("delivery_id")
+        .where("endpoint_id", "=", endpoint.id)
+        .execute();
+      return parked.length === 2 ? true : undefined;
+    });
+    expect(receiver.received.every((r) => (JSON.parse(r.body) as { data: { n: number } }).data.n === 0)).toBe(
+      true,
+    );
+    const patched = await herald.api("PATCH", `/v1/merchants/${merchant}/endpoints/${endpoint.id}`, {
+      ordering: "parallel",
+    });
+    expect(patched.body.ordering).toBe("parallel");
+    await eventually(async () => {
+      const seen = new Set(
+        receiver.received.map((r) => (JSON.parse(r.body) as { data: { n: number } }).data.n),
+      );
+      return seen.has(1) && seen.has(2) ? true : undefined;
+    });
+  });
 });
