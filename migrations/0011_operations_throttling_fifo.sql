@@ -4,7 +4,7 @@
 -- An endpoint's optional rate (attempts started per second, across every dispatcher) and whether its
 -- deliveries go one at a time in event order.
 ALTER TABLE endpoints
-  ADD COLUMN rate_limit_per_second real CHECK (rate_limit_per_second > 0 AND rate_limit_per_second <= 10000),
+  ADD COLUMN rate_limit_per_second double precision CHECK (rate_limit_per_second > 0 AND rate_limit_per_second <= 10000),
   ADD COLUMN ordering text NOT NULL DEFAULT 'parallel' CHECK (ordering IN ('parallel', 'fifo'));
 
 -- The next free start slot of each throttled endpoint. Written only by the fetch, under the fetch
