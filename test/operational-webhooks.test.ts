@@ -129,6 +129,16 @@ describe("operational webhooks tell the provider about its merchants' endpoints 
         WHERE d.endpoint_id = ${brokenEndpoint.id}`.execute(herald.database.db);
       return rows[0]!.failed >= 3 ? true : undefined;
     }, 20_000);
+    // Its deliveries and their attempts are on record for the admin.
+    const list = await herald.api("GET", `/v1/operator-endpoints/${brokenEndpoint.id}/deliveries`);
+    expect(list.status).toBe(200);
+    expect(list.body.data.length).toBeGreaterThanOrEqual(1);
+    const one = await herald.api(
+      "GET",
+      `/v1/operator-endpoints/${brokenEndpoint.id}/deliveries/${list.body.data[0].id}`,
+    );
+    expect(["endpoint.disabled", "delivery.exhausted", "endpoint.failing"]).toContain(one.body.event_type);
+    expect(one.body.attempts[0].response_status).toBe(500);
     // ...and no operator event is about it.
     const { rows: about } = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM events WHERE merchant_id = 'operator' AND body LIKE ${`%${brokenEndpoint.id}%`}

@@ -3,7 +3,11 @@ import {
   createEndpoint,
   deleteEndpoint,
   type Endpoint,
+  getDelivery,
   getEndpoint,
+  getEvent,
+  listAttempts,
+  listDeliveries,
   listEndpoints,
   operatorEventTypes,
   operatorMerchantId,
@@ -27,7 +31,14 @@ import {
   Timestamp,
   Url,
 } from "../schemas.ts";
-import { EndpointObject, endpointView } from "../views.ts";
+import {
+  AttemptObject,
+  attemptView,
+  DeliveryObject,
+  deliveryView,
+  EndpointObject,
+  endpointView,
+} from "../views.ts";
 
 const EventTypes = Type.Array(OneOf([...operatorEventTypes, "*"]), {
   maxItems: 10,
@@ -59,6 +70,7 @@ const PatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 const Params = Type.Object({ eid: PathId });
+const DeliveryParams = Type.Object({ eid: PathId, did: PathId });
 
 /**
  * Operator endpoints: where the provider hears about its merchants' endpoints in trouble
@@ -245,6 +257,62 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
         .sort()
         .at(-1);
       return { secret, previous_secrets_expire_at: last || null };
+    },
+  );
+
+  app.get(
+    "/v1/operator-endpoints/:eid/deliveries",
+    {
+      schema: {
+        tags: ["operator endpoints"],
+        summary: "List an operator endpoint's deliveries",
+        description: "The operator events sent to it, newest first, with their state.",
+        params: Params,
+        querystring: Type.Object(
+          {
+            ...PageQuery,
+            status: Type.Optional(OneOf(["pending", "succeeded", "failed", "cancelled"])),
+          },
+          { additionalProperties: false },
+        ),
+        response: answers({ 200: listOf(DeliveryObject) }),
+      },
+    },
+    async (request) => {
+      const endpoint = await load(request.params.eid);
+      const page = await listDeliveries(
+        db,
+        { ...operatorScope, endpointId: endpoint.id, status: request.query.status },
+        { limit: request.query.limit ?? 20, cursor: request.query.cursor },
+      );
+      return { data: page.data.map(deliveryView), next_cursor: page.next_cursor };
+    },
+  );
+
+  app.get(
+    "/v1/operator-endpoints/:eid/deliveries/:did",
+    {
+      schema: {
+        tags: ["operator endpoints"],
+        summary: "Get an operator delivery with its attempts",
+        params: DeliveryParams,
+        response: answers({
+          200: Type.Object({ ...DeliveryObject.properties, attempts: Type.Array(AttemptObject) }),
+        }),
+      },
+    },
+    async (request) => {
+      const endpoint = await load(request.params.eid);
+      const { did } = request.params;
+      const delivery = isId("delivery", did)
+        ? await getDelivery(db, { ...operatorScope, endpointId: endpoint.id }, did)
+        : undefined;
+      if (!delivery) throw notFound("delivery");
+      const [attempts, event] = await Promise.all([
+        listAttempts(db, delivery.id),
+        getEvent(db, operatorScope, delivery.event_id),
+      ]);
+      return { ...deliveryView(delivery), attempts: attempts.map((a) => attemptView(a, event?.body ?? "")) };
     },
   );
 }
