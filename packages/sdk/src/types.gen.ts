@@ -1065,6 +1065,25 @@ export interface Operations {
       previous_secrets_expire_at: string | null;
     };
   };
+  /** GET /v1/operator-endpoints/{eid}/deliveries: List an operator endpoint's deliveries */
+  listOperatorEndpointDeliveries: {
+    query: {
+      limit?: number;
+      /** Opaque: `next_cursor` of the previous page. */
+      cursor?: string;
+      status?: "pending" | "succeeded" | "failed" | "cancelled";
+    };
+    body: never;
+    bodyRequired: false;
+    answer: DeliveryList;
+  };
+  /** GET /v1/operator-endpoints/{eid}/deliveries/{did}: Get an operator delivery with its attempts */
+  getOperatorEndpointDelivery: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: DeliveryWithAttempts;
+  };
 }
 
 /** Each operation's method and path template, by operationId. */
@@ -1113,4 +1132,6 @@ export const operationRoutes = {
   updateOperatorEndpoint: ["PATCH", "/v1/operator-endpoints/{eid}"],
   deleteOperatorEndpoint: ["DELETE", "/v1/operator-endpoints/{eid}"],
   rotateSecretOperatorEndpoint: ["POST", "/v1/operator-endpoints/{eid}/rotate-secret"],
+  listOperatorEndpointDeliveries: ["GET", "/v1/operator-endpoints/{eid}/deliveries"],
+  getOperatorEndpointDelivery: ["GET", "/v1/operator-endpoints/{eid}/deliveries/{did}"],
 } as const;
