@@ -1,7 +1,14 @@
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import { emitBatch, eventually, merchantWithEndpoint, useHerald, useReceivers } from "./support/fixture.ts";
+import {
+  emitBatch,
+  eventually,
+  merchantWithEndpoint,
+  metricSample,
+  useHerald,
+  useReceivers,
+} from "./support/fixture.ts";
 
 describe("a throttled endpoint receives at its rate across a burst, and others are unaffected", () => {
   const scene = useHerald();
@@ -70,5 +77,6 @@ describe("an endpoint answering 429, 502 or 504 is paused as a whole, not only t
     expect(pausedUntil - first).toBeGreaterThanOrEqual(900);
     // Every later request came after the pause (same clock: the database and receiver share it).
     for (const later of receiver.received.slice(1)) expect(later.at).toBeGreaterThanOrEqual(pausedUntil - 5);
+    expect(await metricSample(herald, "herald_endpoint_slow_downs_total")).toBeGreaterThanOrEqual(1);
   });
 });

@@ -130,13 +130,19 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   const stopped = Promise.withResolvers<void>();
 
   async function takeDueAttempts(room: number): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
-    const { run: jobs, slots } = await fetchAttempts(db, boss, {
+    const {
+      run: jobs,
+      slots,
+      parked,
+    } = await fetchAttempts(db, boss, {
       batchSize: Math.min(room, fetchBatch),
       endpointConcurrency: config.endpointConcurrency,
       skipEndpoints: endpointsAtShare(),
     });
     // Jobs held back for a throttled endpoint's slot: be there when it comes.
     for (const slot of slots) wakeup.at(slot);
+    if (slots.length > 0) metrics.throttled.inc(slots.length);
+    if (parked) metrics.fifoParked.inc(parked);
     if (jobs.length === 0) return [];
     let contexts: AttemptContext[];
     try {
@@ -294,6 +300,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const next = outcome.nextAttemptAt;
     if (next) wakeup.at(next);
     const pause = slowDownPauseMs(sent.error ? null : sent.status, sent.headers?.["retry-after"], now, scale);
+    if (pause !== null) metrics.slowDowns.inc();
     const response = sent.body && storableBody(sent.body);
     return {
       job,

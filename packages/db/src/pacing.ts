@@ -42,6 +42,8 @@ export interface Paced {
   run: AttemptJobRecord[];
   /** The slots jobs were put back for: a dispatcher that wakes then finds each due. */
   slots: Date[];
+  /** How many jobs were parked behind a FIFO head. */
+  parked?: number;
 }
 
 /** Endpoints paused now (a slow-down answer), as an array subquery: the fetch skips their jobs. */
@@ -157,7 +159,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
       { db: bossExecutor(db) },
     );
   }
-  return { run, slots };
+  return { run, slots, parked: park.length };
 }
 
 /** Each FIFO endpoint's head delivery, and which of them have an attempt running (other than `taken`). */
@@ -239,7 +241,9 @@ export function releaseParked(db: Db, boss: PgBoss, endpointId: string): Promise
 export async function pauseEndpoints(db: Db, pauses: { endpoint_id: string; ms: number }[]): Promise<void> {
   if (pauses.length === 0) return;
   const longest = new Map<string, number>();
-  for (const p of pauses) longest.set(p.endpoint_id, Math.max(longest.get(p.endpoint_id) ?? 0, p.ms));
+  // Rows in one order everywhere: concurrent recorders wait for each other instead of deadlocking.
+  for (const p of [...pauses].sort((a, b) => (a.endpoint_id < b.endpoint_id ? -1 : 1)))
+    longest.set(p.endpoint_id, Math.max(longest.get(p.endpoint_id) ?? 0, p.ms));
   await sql`
     INSERT INTO endpoint_pauses (endpoint_id, paused_until)
     SELECT e, now() + make_interval(secs => ms / 1000.0)

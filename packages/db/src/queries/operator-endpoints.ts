@@ -93,9 +93,11 @@ export async function noteOnce(
   windowMs?: number,
 ): Promise<string[]> {
   if (subjects.length === 0) return [];
+  // In one order everywhere: two recorders noting the same subjects wait for each other, never deadlock.
+  const sorted = [...new Set(subjects)].sort();
   const { rows } = await sql<{ subject_id: string }>`
     INSERT INTO operator_notices (subject_id, kind, sent_at)
-    SELECT s, ${kind}, now() FROM unnest(${subjects}::text[]) AS s
+    SELECT s, ${kind}, now() FROM unnest(${sorted}::text[]) AS s
     ON CONFLICT (subject_id, kind) DO UPDATE SET sent_at = excluded.sent_at
       WHERE ${windowMs ?? null}::float8 IS NOT NULL
         AND operator_notices.sent_at < now() - make_interval(secs => ${windowMs ?? 0}::float8 / 1000)
