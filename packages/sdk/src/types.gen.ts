@@ -1017,14 +1017,14 @@ export interface Operations {
     bodyRequired: true;
     answer: EndpointWithSecret;
   };
-  /** GET /v1/operator-endpoints/{eid}: Get an operator endpoint */
+  /** GET /v1/operator-endpoints/{oeid}: Get an operator endpoint */
   getOperatorEndpoint: {
     query: Record<string, never>;
     body: never;
     bodyRequired: false;
     answer: Endpoint;
   };
-  /** PATCH /v1/operator-endpoints/{eid}: Update an operator endpoint */
+  /** PATCH /v1/operator-endpoints/{oeid}: Update an operator endpoint */
   updateOperatorEndpoint: {
     query: Record<string, never>;
     body: {
@@ -1046,14 +1046,14 @@ export interface Operations {
     bodyRequired: true;
     answer: Endpoint;
   };
-  /** DELETE /v1/operator-endpoints/{eid}: Delete an operator endpoint */
+  /** DELETE /v1/operator-endpoints/{oeid}: Delete an operator endpoint */
   deleteOperatorEndpoint: {
     query: Record<string, never>;
     body: never;
     bodyRequired: false;
     answer: undefined;
   };
-  /** POST /v1/operator-endpoints/{eid}/rotate-secret: Rotate an operator endpoint's secret */
+  /** POST /v1/operator-endpoints/{oeid}/rotate-secret: Rotate an operator endpoint's secret */
   rotateSecretOperatorEndpoint: {
     query: Record<string, never>;
     body: {
@@ -1065,7 +1065,7 @@ export interface Operations {
       previous_secrets_expire_at: string | null;
     };
   };
-  /** GET /v1/operator-endpoints/{eid}/deliveries: List an operator endpoint's deliveries */
+  /** GET /v1/operator-endpoints/{oeid}/deliveries: List an operator endpoint's deliveries */
   listOperatorEndpointDeliveries: {
     query: {
       limit?: number;
@@ -1077,7 +1077,7 @@ export interface Operations {
     bodyRequired: false;
     answer: DeliveryList;
   };
-  /** GET /v1/operator-endpoints/{eid}/deliveries/{did}: Get an operator delivery with its attempts */
+  /** GET /v1/operator-endpoints/{oeid}/deliveries/{odid}: Get an operator delivery with its attempts */
   getOperatorEndpointDelivery: {
     query: Record<string, never>;
     body: never;
@@ -1128,10 +1128,10 @@ export const operationRoutes = {
   createPortalSession: ["POST", "/v1/merchants/{mid}/portal-sessions"],
   listOperatorEndpoints: ["GET", "/v1/operator-endpoints"],
   createOperatorEndpoint: ["POST", "/v1/operator-endpoints"],
-  getOperatorEndpoint: ["GET", "/v1/operator-endpoints/{eid}"],
-  updateOperatorEndpoint: ["PATCH", "/v1/operator-endpoints/{eid}"],
-  deleteOperatorEndpoint: ["DELETE", "/v1/operator-endpoints/{eid}"],
-  rotateSecretOperatorEndpoint: ["POST", "/v1/operator-endpoints/{eid}/rotate-secret"],
-  listOperatorEndpointDeliveries: ["GET", "/v1/operator-endpoints/{eid}/deliveries"],
-  getOperatorEndpointDelivery: ["GET", "/v1/operator-endpoints/{eid}/deliveries/{did}"],
+  getOperatorEndpoint: ["GET", "/v1/operator-endpoints/{oeid}"],
+  updateOperatorEndpoint: ["PATCH", "/v1/operator-endpoints/{oeid}"],
+  deleteOperatorEndpoint: ["DELETE", "/v1/operator-endpoints/{oeid}"],
+  rotateSecretOperatorEndpoint: ["POST", "/v1/operator-endpoints/{oeid}/rotate-secret"],
+  listOperatorEndpointDeliveries: ["GET", "/v1/operator-endpoints/{oeid}/deliveries"],
+  getOperatorEndpointDelivery: ["GET", "/v1/operator-endpoints/{oeid}/deliveries/{odid}"],
 } as const;

@@ -69,14 +69,15 @@ const PatchBody = Type.Object(
   { ...fields, url: Type.Optional(Url) },
   { additionalProperties: false, minProperties: 1 },
 );
-const Params = Type.Object({ eid: PathId });
-const DeliveryParams = Type.Object({ eid: PathId, did: PathId });
+// Named apart from merchants' {eid} and {did}: an operator endpoint is not a merchant's.
+const Params = Type.Object({ oeid: PathId });
+const DeliveryParams = Type.Object({ oeid: PathId, odid: PathId });
 
 /**
  * Operator endpoints: where the provider hears about its merchants' endpoints in trouble
  * (operational webhooks, docs/operational-webhooks.md). Admin key only. They are signed with the
  * standard scheme and delivered, retried and logged like any endpoint; their own deliveries and
- * attempts are read at /v1/operator-endpoints/{eid}/deliveries.
+ * attempts are read at /v1/operator-endpoints/{oeid}/deliveries.
  */
 export async function operatorEndpointRoutes(app: HeraldApp) {
   const { db, config, allowedCidrs, encryptionKey } = app.herald;
@@ -158,7 +159,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
   );
 
   app.get(
-    "/v1/operator-endpoints/:eid",
+    "/v1/operator-endpoints/:oeid",
     {
       schema: {
         tags: ["operator endpoints"],
@@ -167,11 +168,11 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
         response: answers({ 200: EndpointObject }),
       },
     },
-    async (request) => endpointView(await load(request.params.eid)),
+    async (request) => endpointView(await load(request.params.oeid)),
   );
 
   app.patch(
-    "/v1/operator-endpoints/:eid",
+    "/v1/operator-endpoints/:oeid",
     {
       schema: {
         tags: ["operator endpoints"],
@@ -182,7 +183,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const endpoint = await load(request.params.eid);
+      const endpoint = await load(request.params.oeid);
       const body: Static<typeof PatchBody> = request.body;
       checkUrl(body.url, endpoint.mode);
       const updated = await updateEndpoint(db, operatorScope, endpoint.id, {
@@ -196,7 +197,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
   );
 
   app.delete(
-    "/v1/operator-endpoints/:eid",
+    "/v1/operator-endpoints/:oeid",
     {
       schema: {
         tags: ["operator endpoints"],
@@ -206,14 +207,14 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
       },
     },
     async (request, reply) => {
-      const endpoint = await load(request.params.eid);
+      const endpoint = await load(request.params.oeid);
       await deleteEndpoint(db, operatorScope, endpoint.id);
       return reply.code(204).send(null);
     },
   );
 
   app.post(
-    "/v1/operator-endpoints/:eid/rotate-secret",
+    "/v1/operator-endpoints/:oeid/rotate-secret",
     {
       schema: {
         tags: ["operator endpoints"],
@@ -237,7 +238,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const endpoint = await load(request.params.eid);
+      const endpoint = await load(request.params.oeid);
       const graceHours = request.body?.grace_period_hours ?? 24;
       const secret = generateSecret("standard");
       const now = Date.now();
@@ -261,7 +262,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
   );
 
   app.get(
-    "/v1/operator-endpoints/:eid/deliveries",
+    "/v1/operator-endpoints/:oeid/deliveries",
     {
       schema: {
         tags: ["operator endpoints"],
@@ -279,7 +280,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const endpoint = await load(request.params.eid);
+      const endpoint = await load(request.params.oeid);
       const page = await listDeliveries(
         db,
         { ...operatorScope, endpointId: endpoint.id, status: request.query.status },
@@ -290,7 +291,7 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
   );
 
   app.get(
-    "/v1/operator-endpoints/:eid/deliveries/:did",
+    "/v1/operator-endpoints/:oeid/deliveries/:odid",
     {
       schema: {
         tags: ["operator endpoints"],
@@ -302,8 +303,8 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
       },
     },
     async (request) => {
-      const endpoint = await load(request.params.eid);
-      const { did } = request.params;
+      const endpoint = await load(request.params.oeid);
+      const { odid: did } = request.params;
       const delivery = isId("delivery", did)
         ? await getDelivery(db, { ...operatorScope, endpointId: endpoint.id }, did)
         : undefined;
