@@ -65,5 +65,7 @@ export function acceptedBodies(mode: "live" | "test"): Record<string, Json> {
     "POST /v1/merchants/{mid}/endpoints/{eid}/recover": { since: "2020-01-01T00:00:00Z" },
     "POST /v1/profiles": { name: `accepted-${mode}` },
     "PATCH /v1/profiles/{name}": { description: "renamed" },
+    "POST /v1/operator-endpoints": { url: "https://127.0.0.1:9/operator", mode },
+    "PATCH /v1/operator-endpoints/{oeid}": { description: "renamed" },
   };
 }
