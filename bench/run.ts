@@ -21,6 +21,7 @@ import { isolation } from "./scenarios/isolation.ts";
 import { latencyScenarios } from "./scenarios/latency.ts";
 import { retryPunctuality } from "./scenarios/retry-punctuality.ts";
 import { storedAttempts } from "./scenarios/stored-attempts.ts";
+import { throttle } from "./scenarios/throttle.ts";
 import { sizes } from "./sizes.ts";
 import type { BenchContext } from "./stack.ts";
 
@@ -32,6 +33,7 @@ const scenarios: [string, (ctx: BenchContext) => Promise<Result[]>][] = [
   ["isolation", isolation],
   ["fanout", fanout],
   ["stored-attempts", storedAttempts],
+  ["throttle", throttle],
   ["capacity", capacityScenarios],
 ];
 

@@ -117,6 +117,9 @@ describe("bad input on every route: a 4xx problem, never a 500, and the server l
     ids["event-types.name"] = (await herald.api("POST", "/v1/event-types", { name: "bad.input" })).body.name;
     ids.kid = (await herald.api("POST", `/v1/merchants/${ids.mid}/api-keys`, { mode: "test" })).body.id;
     ids.eid = (await createEndpoint(herald, ids.mid, { url: `${receiver.url}/bad-input` })).id;
+    ids.oeid = (
+      await herald.api("POST", "/v1/operator-endpoints", { url: `${receiver.url}/operator`, mode: "test" })
+    ).body.id;
     ids.evid = (
       await herald.api("POST", `/v1/merchants/${ids.mid}/events`, {
         type: "bad.input",

@@ -72,6 +72,8 @@ describe("endpoints: every setting is stored, validated and used", () => {
       mode: "test",
       enabled: true,
       disabled_reason: null,
+      rate_limit_per_second: null,
+      ordering: "parallel",
       created_at: created.body.created_at,
       updated_at: created.body.updated_at,
     });

@@ -54,6 +54,10 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
       retry_policy: { custom: [1] },
     });
     a.eid = liveEndpoint.id;
+    // The provider's operator endpoint (admin only), which hears of A's exhausted live delivery.
+    a.oeid = (
+      await herald.api("POST", "/v1/operator-endpoints", { url: "https://127.0.0.1:9/operator" })
+    ).body.id;
     const testEndpoint = await createEndpoint(herald, a.mid, { url: `${receiver.url}/a-test`, mode: "test" });
     const emitted = await herald.api("POST", `/v1/merchants/${a.mid}/events`, {
       type: "payment.succeeded",
@@ -71,6 +75,9 @@ describe("tenant isolation: every keyed route refuses whoever is not entitled, a
       return list.body.data[0]?.status === "failed" ? list.body.data[0] : undefined;
     });
     a.did = delivery.id;
+    a.odid = await eventually(
+      async () => (await herald.api("GET", `/v1/operator-endpoints/${a.oeid}/deliveries`)).body.data[0]?.id,
+    );
     const recovery = await herald.api("POST", `/v1/merchants/${a.mid}/endpoints/${a.eid}/recover`, {
       since: new Date(Date.now() - 3600_000).toISOString(),
     });

@@ -67,5 +67,7 @@ export function acceptedBodies(mode: "live" | "test"): Record<string, Json> {
     "PATCH /v1/profiles/{name}": { description: "renamed" },
     "POST /v1/event-types": { name: `accepted.${mode}` },
     "PATCH /v1/event-types/{name}": { deprecated: true },
+    "POST /v1/operator-endpoints": { url: "https://127.0.0.1:9/operator", mode },
+    "PATCH /v1/operator-endpoints/{oeid}": { description: "renamed" },
   };
 }

@@ -29,6 +29,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { merchantRoutes } from "./routes/merchants.ts";
 import { operationRoutes } from "./routes/operations.ts";
+import { operatorEndpointRoutes } from "./routes/operator-endpoints.ts";
 import { portalSessionRoutes } from "./routes/portal-sessions.ts";
 import { profileRoutes } from "./routes/profiles.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
@@ -84,6 +85,7 @@ const resources: RoutePlugin[] = [
   statsRoutes,
   relayRoutes,
   portalSessionRoutes,
+  operatorEndpointRoutes,
 ];
 
 const buildAjv = AjvCompiler();
@@ -150,6 +152,10 @@ export async function buildApp(context: HeraldContext, log: Logger): Promise<Her
         { name: "events", description: "What a provider's services emit; each fans out to deliveries." },
         { name: "deliveries", description: "One event to one endpoint, with its attempts." },
         { name: "recovery", description: "Sending again: retries, re-sends and recover operations." },
+        {
+          name: "operator endpoints",
+          description: "Operational webhooks: the provider hears of merchants' endpoints in trouble.",
+        },
         { name: "stats", description: "Delivery statistics." },
         { name: "operations", description: "Health, readiness, metrics and the published schedules." },
       ],

@@ -197,6 +197,8 @@ const examples: Record<string, Json> = {
     headers: {},
     timeout_ms: 15000,
     metadata: { team: "checkout" },
+    rate_limit_per_second: null,
+    ordering: "parallel",
     created_at: "2026-11-20T08:00:00.000Z",
     updated_at: "2026-11-20T08:00:00.000Z",
   },

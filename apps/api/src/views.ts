@@ -118,6 +118,15 @@ export const EndpointObject = Type.Object({
       },
     ),
   ),
+  rate_limit_per_second: Nullable(
+    Type.Number({
+      description: "Attempts started per second at most, across every dispatcher; null: no limit.",
+    }),
+  ),
+  ordering: OneOf(["parallel", "fifo"], {
+    description:
+      "`fifo`: deliveries are attempted one at a time in event order, and a failing one holds the rest back until it succeeds or is exhausted.",
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -149,6 +158,8 @@ export const endpointView = (e: Endpoint): Static<typeof EndpointObject> => ({
     public_key: e.secrets[0]?.public_key ?? "",
     public_keys: publicKeys(e),
   }),
+  rate_limit_per_second: e.rate_limit_per_second,
+  ordering: e.ordering,
   created_at: e.created_at.toISOString(),
   updated_at: e.updated_at.toISOString(),
 });
@@ -173,6 +184,12 @@ export const DeliveryObject = Type.Object({
   next_attempt_at: Nullable(Timestamp),
   last_status: Nullable(Type.Integer({ description: "The HTTP status of the latest attempt." })),
   last_error: Nullable(Type.String({ description: "The error class of the latest attempt." })),
+  waiting_behind: Type.Optional(
+    Type.String({
+      description:
+        "A FIFO endpoint's pending delivery that is not at the head of its line: the delivery it waits behind.",
+    }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

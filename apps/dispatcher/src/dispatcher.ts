@@ -10,6 +10,7 @@ import {
   type SignatureScheme,
   scheduleOffsets,
   shapedBody,
+  slowDownPauseMs,
 } from "@herald/core";
 import {
   type AttemptContext,
@@ -25,6 +26,7 @@ import {
   reconcileDeliveries,
 } from "@herald/db";
 import type { PgBoss } from "pg-boss";
+import { afterRecorded } from "./aftermath.ts";
 import { DnsCache } from "./dns.ts";
 import { createGuardedAgent } from "./guarded-agent.ts";
 import { claimOf, Leases } from "./leases.ts";
@@ -114,6 +116,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     // Completed jobs free their endpoints' in-flight slots: jobs held back by that limit are
     // runnable now, and pg-boss announces nothing for them.
     onRecorded: () => wakeup.wake(),
+    afterRecorded: (trx, batch, recorded) =>
+      afterRecorded(trx, batch, recorded, { boss, failingNoticeMs: 3_600_000 * scale }),
   });
   const inFlight = new Map<string, Promise<void>>();
   // Attempts in flight per merchant in this process, for its fair share.
@@ -126,11 +130,19 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   const stopped = Promise.withResolvers<void>();
 
   async function takeDueAttempts(room: number): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
-    const jobs = await fetchAttempts(db, boss, {
+    const {
+      run: jobs,
+      slots,
+      parked,
+    } = await fetchAttempts(db, boss, {
       batchSize: Math.min(room, fetchBatch),
       endpointConcurrency: config.endpointConcurrency,
       skipEndpoints: endpointsAtShare(),
     });
+    // Jobs held back for a throttled endpoint's slot: be there when it comes.
+    for (const slot of slots) wakeup.at(slot);
+    if (slots.length > 0) metrics.throttled.inc(slots.length);
+    if (parked) metrics.fifoParked.inc(parked);
     if (jobs.length === 0) return [];
     let contexts: AttemptContext[];
     try {
@@ -287,9 +299,12 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     metrics.attemptDuration.observe(sent.durationMs / 1000);
     const next = outcome.nextAttemptAt;
     if (next) wakeup.at(next);
+    const pause = slowDownPauseMs(sent.error ? null : sent.status, sent.headers?.["retry-after"], now, scale);
+    if (pause !== null) metrics.slowDowns.inc();
     const response = sent.body && storableBody(sent.body);
     return {
       job,
+      ...(pause !== null && { pauseMs: pause }),
       record: {
         id: newId("attempt", sent.startedAt.getTime()),
         delivery_id: delivery.id,
@@ -330,7 +345,11 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const task = attempt(job, delivery)
       .then(
         (done) => {
-          if (leases.holds(job)) recorder.add(done);
+          if (!leases.holds(job)) return;
+          done.merchantId = delivery?.merchant_id;
+          // Whatever became of it, its FIFO line may move on.
+          if (delivery?.ordering === "fifo") done.fifoEndpoint = delivery.endpoint_id;
+          recorder.add(done);
         },
         (error: unknown) => {
           // Not completed: the job comes back when its lease lapses, and is tried again.

@@ -29,6 +29,18 @@ export const metrics = {
     name: "herald_reconciled_deliveries_total",
     help: "Pending deliveries found without a job to send them, and scheduled again",
   }),
+  throttled: new Counter({
+    name: "herald_throttled_attempts_total",
+    help: "Attempts held back for their endpoint's rate limit (rate_limit_per_second), each until its start slot",
+  }),
+  fifoParked: new Counter({
+    name: "herald_fifo_parked_attempts_total",
+    help: "Attempts of FIFO endpoints set aside because another delivery is ahead of them in line",
+  }),
+  slowDowns: new Counter({
+    name: "herald_endpoint_slow_downs_total",
+    help: "Answers (429, 502, 504) that paused their whole endpoint",
+  }),
   merchantDeferred: new Counter({
     name: "herald_merchant_share_deferred_total",
     help: "Attempts handed back because their merchant had its fair share of this dispatcher in flight",

@@ -13,12 +13,13 @@ import {
   settledJobIds,
 } from "@herald/db";
 import type { JobInsert, PgBoss } from "pg-boss";
+import type { AttemptAftermath } from "./aftermath.ts";
 import type { Leases } from "./leases.ts";
 import { metrics } from "./metrics.ts";
 import { storableText } from "./storable.ts";
 
 /** A finished attempt (or a job that needed none) waiting to be written. */
-export interface Finished {
+export interface Finished extends AttemptAftermath {
   job: AttemptJobRecord;
   record?: AttemptRecord;
   next?: JobInsert;
@@ -38,6 +39,11 @@ export interface RecorderDeps {
   failureWindow: FailureWindow;
   /** Called after each batch is written: completed jobs free endpoint slots and room. */
   onRecorded(): void;
+  /**
+   * What a batch sets off (pauses, FIFO lines, operator events), in its transaction. Each finished
+   * attempt is given as it was stored: one whose lease lapsed changed nothing on its delivery.
+   */
+  afterRecorded?(trx: Db, batch: Finished[], recorded: RecordedAttempts): Promise<void>;
 }
 
 /**
@@ -188,6 +194,15 @@ export class Recorder {
       await announceRecorded(
         trx,
         records.filter((r) => r.trigger !== "scheduled").map((r) => r.delivery_id),
+      );
+      await this.#deps.afterRecorded?.(
+        trx,
+        batch.map((f) =>
+          settled.has(f.job.id) || !f.record || f.record.succeeded
+            ? f
+            : { ...f, record: { ...f.record, status: null, next_attempt_at: null } },
+        ),
+        recorded,
       );
       return { recorded, lapsed };
     });

@@ -11,4 +11,5 @@ export * from "./profiles.ts";
 export * from "./retry.ts";
 export * from "./secrets.ts";
 export * from "./signing.ts";
+export * from "./slow-down.ts";
 export * from "./timestamps.ts";

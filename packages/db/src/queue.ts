@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely, sql } from "kysely";
 import type pg from "pg";
 import { type Db as BossDb, type Job, type JobInsert, PgBoss } from "pg-boss";
 import { createPool, type Db } from "./connect.ts";
+import { type Paced, paceJobs, pausedEndpoints } from "./pacing.ts";
 import type { AttemptTrigger } from "./schema.ts";
 
 /**
@@ -140,7 +141,7 @@ export function attemptAnnouncer(pool: pg.Pool): () => void {
 }
 
 // Any fixed numbers: the locks below are taken by every dispatcher on the database.
-const fetchLock = 7_031_978_043;
+export const fetchLock = 7_031_978_043;
 const reconcileLock = 7_031_978_044;
 const reclaimLock = 7_031_978_045;
 
@@ -177,7 +178,8 @@ export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
  * two fetches at once could each see the same free slots and overshoot the cap together. Fetches
  * therefore queue on one transaction-level advisory lock: each one's statement starts after the
  * previous fetch committed, and sees every job it took. A fetch takes a few milliseconds, so the
- * queue is short even with many dispatchers.
+ * queue is short even with many dispatchers. The same lock makes the endpoints' pacing (pauses,
+ * rate limits, FIFO lines; see pacing.ts) one decision at a time across every dispatcher.
  */
 export function fetchAttempts(
   db: Db,
@@ -188,24 +190,35 @@ export function fetchAttempts(
     /** Endpoints (job groups) not to take jobs of now: their merchant has its share in flight. */
     skipEndpoints?: string[];
   },
-): Promise<AttemptJobRecord[]> {
+): Promise<Paced> {
   return db.transaction().execute(async (trx) => {
     // A dispatcher that stalls holding the lock (SIGSTOP, a lost network) must not stop every
     // other one: Postgres ends its session after 5 s idle in the transaction, and a fetch that
     // waits 10 s for the lock gives up and tries again later.
-    await sql`
+    // Endpoints that asked to slow down keep their jobs queued until their pause is over. Read in
+    // the lock's statement (one round trip less in the locked section): a pause committed while
+    // this fetch waited for the lock is seen by the next fetch.
+    const { rows } = await sql<{ paused: string[] | null }>`
       SELECT set_config('idle_in_transaction_session_timeout', '5s', true),
              set_config('lock_timeout', '10s', true),
-             pg_advisory_xact_lock(${fetchLock})`.execute(trx);
-    return (await boss.fetch(attemptQueue, {
+             pg_advisory_xact_lock(${fetchLock}),
+             ${pausedEndpoints(maxPausedSkipped)} AS paused`.execute(trx);
+    const skip = [...(options.skipEndpoints ?? []), ...(rows[0]?.paused ?? [])];
+    const jobs = (await boss.fetch(attemptQueue, {
       batchSize: options.batchSize,
       groupConcurrency: options.endpointConcurrency,
       includeMetadata: true,
-      ...(options.skipEndpoints?.length ? { ignoreGroups: options.skipEndpoints } : {}),
+      ...(skip.length ? { ignoreGroups: skip } : {}),
       db: bossExecutor(trx),
     })) as AttemptJobRecord[];
+    if (jobs.length === 0) return { run: jobs, slots: [] };
+    return paceJobs(trx, boss, jobs);
   });
 }
+
+// Paused endpoints skipped by one fetch, at most (one array parameter); beyond it, the paused
+// endpoints' jobs are taken and run (the pause is advice, the cap per endpoint still holds).
+const maxPausedSkipped = 2000;
 
 /**
  * Puts jobs taken but not to be run now back in the queue, runnable from `delayMs` on, without
@@ -273,6 +286,10 @@ export function reconcileDeliveries(
             AND j.state IN ('created', 'retry', 'active')
             AND j.data->>'delivery_id' = d.id
         )
+        -- A FIFO endpoint's deliveries behind its head wait without a job (see pacing.ts).
+        AND (ep.ordering = 'parallel' OR NOT EXISTS (
+          SELECT 1 FROM deliveries h WHERE h.endpoint_id = d.endpoint_id AND h.status = 'pending' AND h.id < d.id
+        ))
       LIMIT ${options.limit ?? 1000}
     `.execute(trx);
     if (rows.length === 0) return [];
@@ -283,6 +300,8 @@ export function reconcileDeliveries(
       ),
       { db: bossExecutor(trx) },
     );
+    // A FIFO head queued here is no longer parked: the recorder must not queue it a second time.
+    await sql`DELETE FROM fifo_parked WHERE delivery_id = ANY(${rows.map((r) => r.id)}::text[])`.execute(trx);
     return rows.map((r) => r.id);
   });
 }

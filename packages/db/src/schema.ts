@@ -19,6 +19,10 @@ export interface Database {
   portal_sessions: PortalSessionsTable;
   event_types: EventTypesTable;
   "herald.settings": HeraldSettingsTable;
+  endpoint_slots: EndpointSlotsTable;
+  endpoint_pauses: EndpointPausesTable;
+  fifo_parked: FifoParkedTable;
+  operator_notices: OperatorNoticesTable;
 }
 
 export type { AttemptTrigger, DeliveryStatus, Mode, SignatureScheme };
@@ -81,9 +85,35 @@ export interface EndpointsTable {
   /** Its own delivery profile; null: its merchant's. */
   profile: ColumnType<string | null, string | null | undefined, string | null>;
   failing_since: Date | null;
+  /** Attempts started per second at most, across every dispatcher; null: no limit. */
+  rate_limit_per_second: ColumnType<number | null, number | null | undefined, number | null>;
+  ordering: ColumnType<EndpointOrdering, EndpointOrdering | undefined, EndpointOrdering>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   deleted_at: Date | null;
+}
+
+export type EndpointOrdering = "parallel" | "fifo";
+
+export interface EndpointSlotsTable {
+  endpoint_id: string;
+  next_at: Date;
+}
+
+export interface EndpointPausesTable {
+  endpoint_id: string;
+  paused_until: Date;
+}
+
+export interface FifoParkedTable {
+  delivery_id: string;
+  endpoint_id: string;
+}
+
+export interface OperatorNoticesTable {
+  subject_id: string;
+  kind: string;
+  sent_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface EventsTable {

@@ -1,5 +1,12 @@
 import { deliveryStatuses, maxEventTypeLength } from "@herald/core";
-import { getEvent, listAttempts, listDeliveries } from "@herald/db";
+import {
+  type Delivery,
+  fifoHeadsOf,
+  getEvent,
+  listAttempts,
+  listDeliveries,
+  waitingBehind,
+} from "@herald/db";
 import { Type } from "typebox";
 import type { HeraldApp } from "../app.ts";
 import { findDelivery } from "../resources.ts";
@@ -57,7 +64,8 @@ export async function deliveryRoutes(app: HeraldApp) {
         },
         { limit: q.limit, cursor: q.cursor },
       );
-      return { data: page.data.map(deliveryView), next_cursor: page.next_cursor };
+      const heads = await fifoHeadsOf(db, page.data);
+      return { data: page.data.map((d) => withWaiting(d, heads)), next_cursor: page.next_cursor };
     },
   );
 
@@ -80,7 +88,17 @@ export async function deliveryRoutes(app: HeraldApp) {
         listAttempts(db, delivery.id),
         getEvent(db, request.scope, delivery.event_id),
       ]);
-      return { ...deliveryView(delivery), attempts: attempts.map((a) => attemptView(a, event?.body ?? "")) };
+      const heads = await fifoHeadsOf(db, [delivery]);
+      return {
+        ...withWaiting(delivery, heads),
+        attempts: attempts.map((a) => attemptView(a, event?.body ?? "")),
+      };
     },
   );
+}
+
+/** The delivery's view, saying which delivery it waits behind when its endpoint is FIFO. */
+function withWaiting(delivery: Delivery, heads: Map<string, string>) {
+  const behind = waitingBehind(delivery, heads);
+  return { ...deliveryView(delivery), ...(behind && { waiting_behind: behind }) };
 }

@@ -18,9 +18,11 @@ import {
 import {
   createEndpointWithinQuota,
   deleteEndpoint,
+  emitOperatorEvents,
   getMerchant,
   listEndpoints,
   type Mode as ModeName,
+  releaseParked,
   rotateSecrets,
   type StoredSecret,
   updateEndpoint,
@@ -76,6 +78,19 @@ const fields = {
     description: "Per attempt; the profile's default (15000 for `default`) when absent.",
   }),
   metadata: Metadata,
+  rate_limit_per_second: Type.Union([
+    Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 10000,
+      description:
+        "Attempts started per second at most, across every dispatcher (0.5: one every two seconds); null: no limit.",
+    }),
+    Type.Null(),
+  ]),
+  ordering: OneOf(["parallel", "fifo"], {
+    description:
+      "`fifo`: one attempt at a time, in event order; a failing delivery holds the rest back until it succeeds or is exhausted. Test sends and manual retries do not wait.",
+  }),
 };
 
 const Profile = {
@@ -143,7 +158,7 @@ const disabledThroughApi = "disabled through the API";
 
 /** Endpoints: where a merchant's events go, how they are signed and retried. */
 export async function endpointRoutes(app: HeraldApp) {
-  const { db, config, allowedCidrs, encryptionKey } = app.herald;
+  const { db, boss, announce, config, allowedCidrs, encryptionKey } = app.herald;
 
   /**
    * The profile an endpoint delivers under: `own` (undefined: unchanged from `current`; null: none),
@@ -249,6 +264,8 @@ export async function endpointRoutes(app: HeraldApp) {
           timeout_ms: body.timeout_ms ?? profile.timeout_ms,
           metadata: body.metadata ?? {},
           profile: body.profile === undefined ? null : storedProfileName(body.profile),
+          rate_limit_per_second: body.rate_limit_per_second ?? null,
+          ordering: body.ordering ?? "parallel",
           secrets: [sealed(secret, scheme)],
         },
         config.maxEndpointsPerMerchant,
@@ -331,12 +348,30 @@ export async function endpointRoutes(app: HeraldApp) {
       if (body.disabled_reason !== undefined && enabled)
         throw new HttpProblem("validation", "disabled_reason goes with enabled: false.", "disabled_reason");
       const disabling = body.enabled === false && endpoint.enabled;
-      const updated = await updateEndpoint(db, request.scope, endpoint.id, {
-        ...body,
-        ...(body.profile !== undefined && { profile: storedProfileName(body.profile) }),
-        ...(disabling && { disabled_reason: body.disabled_reason ?? disabledThroughApi }),
+      const enabling = body.enabled === true && !endpoint.enabled;
+      // The operator hears of a re-enabled endpoint in the same transaction that re-enables it.
+      const updated = await db.transaction().execute(async (trx) => {
+        const row = await updateEndpoint(trx, request.scope, endpoint.id, {
+          ...body,
+          ...(body.profile !== undefined && { profile: storedProfileName(body.profile) }),
+          ...(disabling && { disabled_reason: body.disabled_reason ?? disabledThroughApi }),
+        });
+        if (row && enabling) {
+          await emitOperatorEvents(trx, boss, [
+            {
+              type: "endpoint.enabled",
+              mode: row.mode,
+              data: { endpoint_id: row.id, merchant_id: row.merchant_id, url: row.url },
+            },
+          ]);
+        }
+        return row;
       });
       if (!updated) throw notFound("endpoint");
+      // No longer FIFO: the deliveries waiting in its line get their jobs back.
+      if (endpoint.ordering === "fifo" && updated.ordering !== "fifo")
+        await releaseParked(db, boss, updated.id);
+      if (enabling || endpoint.ordering !== updated.ordering) announce();
       return endpointView(updated);
     },
   );

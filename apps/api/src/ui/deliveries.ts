@@ -2,7 +2,7 @@ import { deliveryStatuses } from "@herald/core";
 import type { FastifyRequest } from "fastify";
 import type { HeraldApp } from "../app.ts";
 import { attemptCard } from "./endpoints.ts";
-import { copyButton, html, page, time } from "./html.ts";
+import { copyButton, type Html, html, page, time } from "./html.ts";
 import { callApi, checkCsrf, mpath, navFor, ok, redirect, requireSession, UiError } from "./session.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: API objects as documented in views.ts
@@ -65,7 +65,7 @@ ${
 ${listed.data.map(
   (d: Obj) => html`<tr>
   <td><a href="${mpath(mid, `/deliveries/${seg(d.id)}`)}">${time(d.created_at)}</a></td>
-  <td>${d.event_type}</td><td><span class="status-${d.status}">${d.status}</span></td><td>${d.attempt_count}</td>
+  <td>${d.event_type}</td><td><span class="status-${d.status}">${d.status}</span>${waitingBehind(mid, d)}</td><td>${d.attempt_count}</td>
   <td>${d.last_status ?? d.last_error ?? "—"}</td><td>${time(d.next_attempt_at)}</td></tr>`,
 )}</tbody></table></div>`
     : html`<p class="empty">No deliveries match. Deliveries appear once events are emitted to an endpoint that listens for their type.</p>`
@@ -86,7 +86,7 @@ ${listed.next_cursor && html`<p><a href="?${next.toString()}">Older →</a></p>`
   <dl>
     <dt>Delivery</dt><dd><code>${d.id}</code> ${copyButton(d.id)}</dd>
     <dt>Event</dt><dd><code>${d.event_id}</code> ${copyButton(d.event_id)}</dd>
-    <dt>Status</dt><dd><span class="status-${d.status}">${d.status}</span></dd>
+    <dt>Status</dt><dd><span class="status-${d.status}">${d.status}</span>${waitingBehind(mid, d)}</dd>
     <dt>Created</dt><dd>${time(d.created_at)}</dd>
     <dt>Next attempt</dt><dd>${time(d.next_attempt_at)}</dd>
   </dl>
@@ -152,4 +152,11 @@ ${
   app.get("/merchants/:mid/operations/:opid/progress", async (request, reply) =>
     reply.type("text/html").send((await progress(request)).fragment.text),
   );
+}
+
+/** A FIFO endpoint's delivery held back by the one at the head of its line. */
+function waitingBehind(mid: string, d: Obj): Html | string {
+  return d.waiting_behind
+    ? html` <span class="muted">waiting behind <a href="${mpath(mid, `/deliveries/${seg(d.waiting_behind)}`)}">${d.waiting_behind}</a></span>`
+    : "";
 }

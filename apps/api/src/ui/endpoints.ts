@@ -60,6 +60,13 @@ function endpointBody(form: Form, creating: boolean) {
       throw new UiError(400, "The timeout is a number of seconds.", "timeout_ms");
     body.timeout_ms = Math.round(seconds * 1000);
   }
+  if (text("rate_limit_per_second")) {
+    const rate = Number(text("rate_limit_per_second"));
+    if (!Number.isFinite(rate))
+      throw new UiError(400, "The rate limit is a number of deliveries per second.", "rate_limit_per_second");
+    body.rate_limit_per_second = rate;
+  } else if (!creating) body.rate_limit_per_second = null;
+  if (text("ordering")) body.ordering = text("ordering");
   if (creating) {
     if (text("signature_scheme")) body.signature_scheme = text("signature_scheme");
     if (text("mode")) body.mode = text("mode");
@@ -121,6 +128,7 @@ function endpointForm(
           .join("\n");
   const timeout = values.timeout_seconds ?? (values.timeout_ms ? values.timeout_ms / 1000 : "");
   const policy = typeof values.retry_policy === "string" ? values.retry_policy : "";
+  const rateLimit = values.rate_limit_per_second ?? "";
   return html`<form method="post" action="${action}" class="card">
   ${error && html`<p class="error" role="alert">${error.message}${error.field ? html` (field <code>${error.field}</code>)` : ""}</p>`}
   <input type="hidden" name="_csrf" value="${session.csrf}">
@@ -179,6 +187,13 @@ function endpointForm(
   <textarea id="headers" name="headers" rows="3">${headerText}</textarea>
   <label for="timeout_seconds">Timeout (seconds, 1–30)</label>
   <input id="timeout_seconds" name="timeout_seconds" type="number" min="1" max="30" step="1" value="${timeout}">
+  <label for="rate_limit_per_second">Rate limit (deliveries per second; empty: none)</label>
+  <input id="rate_limit_per_second" name="rate_limit_per_second" type="number" min="0" max="10000" step="any" value="${rateLimit}">
+  <label for="ordering">Ordering</label>
+  <select id="ordering" name="ordering">
+    <option value="parallel">parallel (fastest)</option>
+    <option value="fifo" ${values.ordering === "fifo" ? "selected" : ""}>FIFO (one at a time, in event order; a failing delivery holds the rest back)</option>
+  </select>
   <button type="submit" class="primary" ${session.readOnly ? "disabled" : ""}>${creating ? "Add endpoint" : "Save"}</button>
 </form>`;
 }

@@ -71,6 +71,7 @@ export function attemptContexts(db: Db, deliveryIds: string[]) {
       "ep.timeout_ms",
       "ep.secrets",
       "ep.updated_at as endpoint_updated_at",
+      "ep.ordering",
       "p.name as profile_name",
       "p.settings as profile_settings",
     ])

@@ -16,6 +16,10 @@ export interface EndpointFields {
   metadata: Record<string, string>;
   /** Its own delivery profile; null: its merchant's. */
   profile?: string | null;
+  /** Attempts started per second at most, across every dispatcher; null: no limit. */
+  rate_limit_per_second?: number | null;
+  /** "fifo": one at a time, in event order (see pacing.ts). */
+  ordering?: "parallel" | "fifo";
 }
 
 /** A merchant's view: all its endpoints, or with a mode-bound key, those of that mode. */
