@@ -74,6 +74,9 @@ export type Endpoint = {
     key: string;
     expires_at: string | null;
   }[];
+  rate_limit_per_second: number | null;
+  /** `fifo`: deliveries are attempted one at a time in event order, and a failing one holds the rest back until it succeeds or is exhausted. */
+  ordering: "parallel" | "fifo";
   created_at: string;
   updated_at: string;
 };
@@ -104,6 +107,9 @@ export type EndpointWithSecret = {
     key: string;
     expires_at: string | null;
   }[];
+  rate_limit_per_second: number | null;
+  /** `fifo`: deliveries are attempted one at a time in event order, and a failing one holds the rest back until it succeeds or is exhausted. */
+  ordering: "parallel" | "fifo";
   created_at: string;
   updated_at: string;
   secret: string;
@@ -146,6 +152,8 @@ export type Delivery = {
   next_attempt_at: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** A FIFO endpoint's pending delivery that is not at the head of its line: the delivery it waits behind. */
+  waiting_behind?: string;
   created_at: string;
   updated_at: string;
 };
@@ -183,6 +191,8 @@ export type DeliveryWithAttempts = {
   next_attempt_at: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** A FIFO endpoint's pending delivery that is not at the head of its line: the delivery it waits behind. */
+  waiting_behind?: string;
   created_at: string;
   updated_at: string;
   attempts: Attempt[];
@@ -646,6 +656,9 @@ export interface Operations {
       timeout_ms?: number;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      rate_limit_per_second?: number | null;
+      /** `fifo`: one attempt at a time, in event order; a failing delivery holds the rest back until it succeeds or is exhausted. Test sends and manual retries do not wait. */
+      ordering?: "parallel" | "fifo";
       /** Defaults to the key's mode; live for the admin key. */
       mode?: "live" | "test";
       /** Your own signing secret: `whsec_` and 24 to 64 base64 bytes for `standard`, 16 to 128 printable ASCII characters for the hex schemes, a `whsk_` Ed25519 key (base64 of the 32-byte seed, or of the seed and public key) for `standard-ed25519`. Generated when absent. */
@@ -681,6 +694,9 @@ export interface Operations {
       timeout_ms?: number;
       /** Free-form string pairs for your own bookkeeping. */
       metadata?: Record<string, string>;
+      rate_limit_per_second?: number | null;
+      /** `fifo`: one attempt at a time, in event order; a failing delivery holds the rest back until it succeeds or is exhausted. Test sends and manual retries do not wait. */
+      ordering?: "parallel" | "fifo";
       /** null: its merchant's again. */
       profile?: string | null;
       /** Why it is disabled; only with `enabled: false` or on a disabled endpoint. */
@@ -695,6 +711,16 @@ export interface Operations {
     body: never;
     bodyRequired: false;
     answer: undefined;
+  };
+  /** GET /v1/merchants/{mid}/endpoints/{eid}/secret: Read the signing secret */
+  listEndpointSecret: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: {
+      /** The newest secret (or `whpk_` public key). */
+      secret: string;
+    };
   };
   /** POST /v1/merchants/{mid}/endpoints/{eid}/rotate-secret: Rotate the signing secret */
   rotateEndpointSecret: {
@@ -1107,6 +1133,108 @@ export interface Operations {
       session_ttl: number;
     };
   };
+  /** GET /v1/operator-endpoints: List operator endpoints */
+  listOperatorEndpoints: {
+    query: {
+      limit?: number;
+      /** Opaque: `next_cursor` of the previous page. */
+      cursor?: string;
+    };
+    body: never;
+    bodyRequired: false;
+    answer: EndpointList;
+  };
+  /** POST /v1/operator-endpoints: Register an operator endpoint */
+  createOperatorEndpoint: {
+    query: Record<string, never>;
+    body: {
+      url: string;
+      description?: string;
+      /** Operator events to receive; empty: all of them. */
+      event_types?: (
+        | "endpoint.disabled"
+        | "endpoint.enabled"
+        | "endpoint.failing"
+        | "delivery.exhausted"
+        | "recovery.finished"
+        | "*"
+      )[];
+      enabled?: boolean;
+      /** Free-form string pairs for your own bookkeeping. */
+      metadata?: Record<string, string>;
+      /** Which events it hears of: those about live endpoints and deliveries, or test ones. Live URLs must be https. */
+      mode?: "live" | "test";
+    };
+    bodyRequired: true;
+    answer: EndpointWithSecret;
+  };
+  /** GET /v1/operator-endpoints/{oeid}: Get an operator endpoint */
+  getOperatorEndpoint: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: Endpoint;
+  };
+  /** PATCH /v1/operator-endpoints/{oeid}: Update an operator endpoint */
+  updateOperatorEndpoint: {
+    query: Record<string, never>;
+    body: {
+      url?: string;
+      description?: string;
+      /** Operator events to receive; empty: all of them. */
+      event_types?: (
+        | "endpoint.disabled"
+        | "endpoint.enabled"
+        | "endpoint.failing"
+        | "delivery.exhausted"
+        | "recovery.finished"
+        | "*"
+      )[];
+      enabled?: boolean;
+      /** Free-form string pairs for your own bookkeeping. */
+      metadata?: Record<string, string>;
+    };
+    bodyRequired: true;
+    answer: Endpoint;
+  };
+  /** DELETE /v1/operator-endpoints/{oeid}: Delete an operator endpoint */
+  deleteOperatorEndpoint: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: undefined;
+  };
+  /** POST /v1/operator-endpoints/{oeid}/rotate-secret: Rotate an operator endpoint's secret */
+  rotateSecretOperatorEndpoint: {
+    query: Record<string, never>;
+    body: {
+      grace_period_hours?: number;
+    } | null;
+    bodyRequired: false;
+    answer: {
+      secret: string;
+      previous_secrets_expire_at: string | null;
+    };
+  };
+  /** GET /v1/operator-endpoints/{oeid}/deliveries: List an operator endpoint's deliveries */
+  listOperatorEndpointDeliveries: {
+    query: {
+      limit?: number;
+      /** Opaque: `next_cursor` of the previous page. */
+      cursor?: string;
+      status?: "pending" | "succeeded" | "failed" | "cancelled";
+    };
+    body: never;
+    bodyRequired: false;
+    answer: DeliveryList;
+  };
+  /** GET /v1/operator-endpoints/{oeid}/deliveries/{odid}: Get an operator delivery with its attempts */
+  getOperatorEndpointDelivery: {
+    query: Record<string, never>;
+    body: never;
+    bodyRequired: false;
+    answer: DeliveryWithAttempts;
+  };
 }
 
 /** Each operation's method and path template, by operationId. */
@@ -1132,6 +1260,7 @@ export const operationRoutes = {
   getEndpoint: ["GET", "/v1/merchants/{mid}/endpoints/{eid}"],
   updateEndpoint: ["PATCH", "/v1/merchants/{mid}/endpoints/{eid}"],
   deleteEndpoint: ["DELETE", "/v1/merchants/{mid}/endpoints/{eid}"],
+  listEndpointSecret: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/secret"],
   rotateEndpointSecret: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/rotate-secret"],
   createEndpointSecretActivate: ["POST", "/v1/merchants/{mid}/endpoints/{eid}/secret/activate"],
   listEvents: ["GET", "/v1/merchants/{mid}/events"],
@@ -1155,4 +1284,12 @@ export const operationRoutes = {
   getEndpointStats: ["GET", "/v1/merchants/{mid}/endpoints/{eid}/stats"],
   getMerchantStats: ["GET", "/v1/merchants/{mid}/stats"],
   createPortalSession: ["POST", "/v1/merchants/{mid}/portal-sessions"],
+  listOperatorEndpoints: ["GET", "/v1/operator-endpoints"],
+  createOperatorEndpoint: ["POST", "/v1/operator-endpoints"],
+  getOperatorEndpoint: ["GET", "/v1/operator-endpoints/{oeid}"],
+  updateOperatorEndpoint: ["PATCH", "/v1/operator-endpoints/{oeid}"],
+  deleteOperatorEndpoint: ["DELETE", "/v1/operator-endpoints/{oeid}"],
+  rotateSecretOperatorEndpoint: ["POST", "/v1/operator-endpoints/{oeid}/rotate-secret"],
+  listOperatorEndpointDeliveries: ["GET", "/v1/operator-endpoints/{oeid}/deliveries"],
+  getOperatorEndpointDelivery: ["GET", "/v1/operator-endpoints/{oeid}/deliveries/{odid}"],
 } as const;
