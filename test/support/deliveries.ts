@@ -22,17 +22,26 @@ export async function deliveryOf(
   herald: TestHerald,
   eventId: string,
 ): Promise<{ delivery: Delivery; attempts: Attempt[] }> {
-  const { db } = herald.database;
-  const deliveries = await db.selectFrom("deliveries").selectAll().where("event_id", "=", eventId).execute();
-  if (deliveries.length !== 1) throw new Error(`event ${eventId} has ${deliveries.length} deliveries`);
-  const delivery = deliveries[0]!;
-  const attempts = await db
-    .selectFrom("attempts")
-    .selectAll()
-    .where("delivery_id", "=", delivery.id)
-    .orderBy("number")
-    .execute();
-  return { delivery, attempts };
+  // One snapshot: an attempt recorded between two reads would make them disagree.
+  return herald.database.db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .execute(async (db) => {
+      const deliveries = await db
+        .selectFrom("deliveries")
+        .selectAll()
+        .where("event_id", "=", eventId)
+        .execute();
+      if (deliveries.length !== 1) throw new Error(`event ${eventId} has ${deliveries.length} deliveries`);
+      const delivery = deliveries[0]!;
+      const attempts = await db
+        .selectFrom("attempts")
+        .selectAll()
+        .where("delivery_id", "=", delivery.id)
+        .orderBy("number")
+        .execute();
+      return { delivery, attempts };
+    });
 }
 
 /** Waits until the event's delivery is no longer pending, then answers it with its attempts. */
