@@ -300,3 +300,30 @@ export function settledJobIds(response: unknown): string[] {
   }
   return settled.map(String);
 }
+
+/**
+ * pg-boss's own statement for inserting `jobs`, to be run as part of a larger statement rather than
+ * on its own: a data-modifying CTE commits with its neighbours, without BEGIN and COMMIT round trips.
+ * Captured from `boss.insert` itself (its executor records instead of running), so the columns,
+ * queue defaults and group mapping stay pg-boss's. `before` + the jobs' JSON (a `json` value) +
+ * `after` is the statement; `payload` is that JSON. Undefined when pg-boss's statement cannot be
+ * nested (a notifying queue wraps it in a WITH of its own): the caller then inserts the usual way.
+ */
+export async function composableJobInsert(
+  boss: PgBoss,
+  jobs: JobInsert<AttemptJob>[],
+): Promise<{ before: string; after: string; payload: string } | undefined> {
+  let captured: { text: string; values: unknown[] } | undefined;
+  await boss.insert(attemptQueue, jobs, {
+    db: {
+      executeSql: async (text, values) => {
+        captured = { text, values: values ?? [] };
+        return { rows: [] };
+      },
+    },
+  });
+  if (!captured || !/^\s*INSERT\b/i.test(captured.text) || captured.values.length !== 1) return undefined;
+  const parts = captured.text.split("$1::text::json");
+  if (parts.length !== 2 || /\$\d/.test(captured.text.replace("$1::text::json", ""))) return undefined;
+  return { before: parts[0]!, after: parts[1]!, payload: String(captured.values[0]) };
+}
