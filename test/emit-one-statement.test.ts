@@ -15,7 +15,7 @@ describe("an emit writes its events, deliveries and jobs in one statement", () =
     boss = await startQueue(scene.herald.databaseUrl, { supervise: false, max: 1 });
   });
   afterAll(async () => {
-    await boss?.stop({ graceful: false, wait: true });
+    await boss?.stop({ graceful: false });
   });
 
   it("pg-boss's insert for the attempt queue can be nested, and is its plain INSERT", async () => {
