@@ -156,7 +156,9 @@ export async function recordAttempts(
         row_number() OVER (PARTITION BY i.delivery_id ORDER BY i.idx) AS ordinal,
         count(*) OVER (PARTITION BY i.delivery_id) AS n
       FROM input i
-      WHERE NOT EXISTS (SELECT 1 FROM attempts a WHERE a.id = i.id)
+      -- Probes by the key list (an index scan whatever the plan thinks of unnest's row count), not
+      -- a join the planner may turn into a scan of the whole table.
+      WHERE i.id NOT IN (SELECT a.id FROM attempts a WHERE a.id = ANY(${column((r) => r.id)}::text[]))
     ), last AS (
       -- A delivery's state is what its last attempt of the batch decided.
       SELECT DISTINCT ON (delivery_id) * FROM fresh ORDER BY delivery_id, idx DESC
@@ -169,7 +171,7 @@ export async function recordAttempts(
         last_error = c.error,
         updated_at = now()
       FROM last c
-      WHERE d.id = c.delivery_id
+      WHERE d.id = c.delivery_id AND d.id = ANY(${[...new Set(column((r) => r.delivery_id))]}::text[])
       RETURNING d.id, d.attempt_count
     )
     INSERT INTO attempts (id, delivery_id, endpoint_id, number, trigger, scheduled_at, started_at,
