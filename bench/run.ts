@@ -19,7 +19,7 @@ import { emitScenarios } from "./scenarios/emit.ts";
 import { fanout } from "./scenarios/fanout.ts";
 import { isolation } from "./scenarios/isolation.ts";
 import { latencyScenarios } from "./scenarios/latency.ts";
-import { retryPunctuality } from "./scenarios/retry-punctuality.ts";
+import { retryPunctuality, retryWave } from "./scenarios/retry-punctuality.ts";
 import { storedAttempts } from "./scenarios/stored-attempts.ts";
 import { throttle } from "./scenarios/throttle.ts";
 import { sizes } from "./sizes.ts";
@@ -30,6 +30,7 @@ const scenarios: [string, (ctx: BenchContext) => Promise<Result[]>][] = [
   ["deliveries", deliveryScenarios],
   ["latency", latencyScenarios],
   ["retry-punctuality", retryPunctuality],
+  ["retry-wave", retryWave],
   ["isolation", isolation],
   ["fanout", fanout],
   ["stored-attempts", storedAttempts],

@@ -16,6 +16,8 @@ export interface Sizes {
   emitP99Seconds: number;
   pendingRetries: number;
   retryStreamSeconds: number;
+  /** Attempts coming due in the same second, found by polling. */
+  retryWave: number;
   isolationSeconds: number;
   storedAttempts: number;
   listRequests: number;
@@ -43,6 +45,7 @@ export function sizes(quick: boolean): Sizes {
     emitP99Seconds: quick ? 2 : 20,
     pendingRetries: quick ? 10_000 : 100_000,
     retryStreamSeconds: quick ? 4 : 30,
+    retryWave: quick ? 5000 : 20_000,
     isolationSeconds: quick ? 3 : 20,
     storedAttempts: quick ? 40_000 : 1_000_000,
     listRequests: quick ? 200 : 1000,

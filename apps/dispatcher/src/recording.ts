@@ -66,12 +66,15 @@ export class Recorder {
   readonly #unrecorded: Finished[] = [];
   #flushing: Promise<void> | undefined;
   #recordUntil = Number.POSITIVE_INFINITY;
+  /** When the oldest buffered attempt was added. */
+  #waitingSince = 0;
 
   constructor(deps: RecorderDeps) {
     this.#deps = deps;
   }
 
   add(finished: Finished): void {
+    if (this.#unrecorded.length === 0) this.#waitingSince = performance.now();
     this.#unrecorded.push(finished);
     this.#flushSoon();
   }
@@ -93,7 +96,10 @@ export class Recorder {
 
   async #flush(): Promise<void> {
     const { log } = this.#deps;
-    await sleep(flushEveryMs);
+    // Gather for `flushEveryMs` from the oldest buffered attempt: those that piled up while the
+    // previous batch was being written have waited long enough (each holds its endpoint's slot).
+    const waited = performance.now() - this.#waitingSince;
+    if (waited < flushEveryMs) await sleep(flushEveryMs - waited);
     let wait = backoffMs.first;
     while (this.#unrecorded.length > 0) {
       const taken = this.#unrecorded.splice(0, recordBatch);

@@ -195,12 +195,19 @@ export function fetchAttempts(
     // A dispatcher that stalls holding the lock (SIGSTOP, a lost network) must not stop every
     // other one: Postgres ends its session after 5 s idle in the transaction, and a fetch that
     // waits 10 s for the lock gives up and tries again later.
+    //
+    // The lock is held until COMMIT, so the COMMIT does not wait for its WAL flush: fetches queue
+    // for the statement alone, not for an fsync each. Nothing durable is given up: should Postgres
+    // crash before the flush, the jobs are simply not taken (runnable again, as after a dispatcher's
+    // crash), and the recording transaction that completes them is synchronous, so it flushes this
+    // fetch's WAL before its own.
     // Endpoints that asked to slow down keep their jobs queued until their pause is over. Read in
     // the lock's statement (one round trip less in the locked section): a pause committed while
     // this fetch waited for the lock is seen by the next fetch.
     const { rows } = await sql<{ paused: string[] | null }>`
       SELECT set_config('idle_in_transaction_session_timeout', '5s', true),
              set_config('lock_timeout', '10s', true),
+             set_config('synchronous_commit', 'off', true),
              pg_advisory_xact_lock(${fetchLock}),
              ${pausedEndpoints(maxPausedSkipped)} AS paused`.execute(trx);
     const skip = [...(options.skipEndpoints ?? []), ...(rows[0]?.paused ?? [])];
@@ -318,4 +325,31 @@ export function settledJobIds(response: unknown): string[] {
     throw new Error(`pg-boss answered without the ids it settled: ${JSON.stringify(response)}`);
   }
   return settled.map(String);
+}
+
+/**
+ * pg-boss's own statement for inserting `jobs`, to be run as part of a larger statement rather than
+ * on its own: a data-modifying CTE commits with its neighbours, without BEGIN and COMMIT round trips.
+ * Captured from `boss.insert` itself (its executor records instead of running), so the columns,
+ * queue defaults and group mapping stay pg-boss's. `before` + the jobs' JSON (a `json` value) +
+ * `after` is the statement; `payload` is that JSON. Undefined when pg-boss's statement cannot be
+ * nested (a notifying queue wraps it in a WITH of its own): the caller then inserts the usual way.
+ */
+export async function composableJobInsert(
+  boss: PgBoss,
+  jobs: JobInsert<AttemptJob>[],
+): Promise<{ before: string; after: string; payload: string } | undefined> {
+  let captured: { text: string; values: unknown[] } | undefined;
+  await boss.insert(attemptQueue, jobs, {
+    db: {
+      executeSql: async (text, values) => {
+        captured = { text, values: values ?? [] };
+        return { rows: [] };
+      },
+    },
+  });
+  if (!captured || !/^\s*INSERT\b/i.test(captured.text) || captured.values.length !== 1) return undefined;
+  const parts = captured.text.split("$1::text::json");
+  if (parts.length !== 2 || /\$\d/.test(captured.text.replace("$1::text::json", ""))) return undefined;
+  return { before: parts[0]!, after: parts[1]!, payload: String(captured.values[0]) };
 }

@@ -1,6 +1,7 @@
 import { type Insertable, sql } from "kysely";
 import type { Db } from "../connect.ts";
 import type { DeliveriesTable, DeliveryStatus, Mode } from "../schema.ts";
+import { type FailureWindow, recordEndpointHealth } from "./endpoints.ts";
 import { type PageRequest, page } from "./page.ts";
 
 export interface DeliveryFilter {
@@ -109,14 +110,6 @@ export interface AttemptRecord {
   disable_reason: string | null;
 }
 
-/** How long an endpoint may fail without a single success before it is disabled. */
-export interface FailureWindow {
-  /** As configured (`HERALD_DISABLE_AFTER_HOURS`), for the reason merchants read. */
-  hours: number;
-  /** The same window in milliseconds, as the dispatcher measures it (scaled in tests). */
-  ms: number;
-}
-
 export interface RecordedAttempts {
   /** Each stored attempt's number within its delivery, by attempt id. */
   numbers: Map<string, number>;
@@ -125,154 +118,83 @@ export interface RecordedAttempts {
 }
 
 /**
- * Records a batch of finished attempts in the caller's transaction: counts each on its delivery
- * (the row lock orders concurrent recorders, so attempt numbers never repeat), stores the attempt
- * rows, and keeps each endpoint's failure window. An attempt whose delivery is gone meanwhile
- * (retention, a deleted event), or that is stored already, is dropped rather than failing the batch.
+ * Records a batch of finished attempts in the caller's transaction, in one statement: counts each
+ * on its delivery (the row lock orders concurrent recorders, so attempt numbers never repeat),
+ * stores the attempt rows, and answers each stored attempt's number. An attempt whose delivery is
+ * gone meanwhile (retention, a deleted event), or that is stored already (a batch retried after its
+ * commit went through unacknowledged), is dropped rather than failing the batch. Then the
+ * endpoints' failure windows are kept (see `recordEndpointHealth`).
+ *
+ * The rows travel as one typed array per column (`unnest`): no per-row JSON on either side, and a
+ * batch of any size is the same single round trip.
  */
 export async function recordAttempts(
   db: Db,
   batch: AttemptRecord[],
   failureWindow: FailureWindow,
 ): Promise<RecordedAttempts> {
-  // A batch retried after its commit went through unacknowledged would otherwise repeat itself.
-  const stored = await db
-    .selectFrom("attempts")
-    .select("id")
-    .where(
-      "id",
-      "in",
-      batch.map((r) => r.id),
+  if (batch.length === 0) return { numbers: new Map(), disabled: [] };
+  const column = <T>(pick: (r: AttemptRecord) => T) => batch.map(pick);
+  const { rows } = await sql<{ id: string; number: number }>`
+    WITH input AS (
+      SELECT * FROM unnest(
+        ${column((r) => r.id)}::text[], ${column((r) => r.delivery_id)}::text[],
+        ${column((r) => r.endpoint_id)}::text[], ${column((r) => r.trigger)}::text[],
+        ${column((r) => r.scheduled_at.toISOString())}::timestamptz[],
+        ${column((r) => r.started_at.toISOString())}::timestamptz[],
+        ${column((r) => Math.round(r.duration_ms))}::int[], ${column((r) => r.request_url)}::text[],
+        ${column((r) => JSON.stringify(r.request_headers))}::jsonb[], ${column((r) => r.response_status)}::int[],
+        ${column((r) => (r.response_headers ? JSON.stringify(r.response_headers) : null))}::jsonb[],
+        ${column((r) => r.response_body)}::text[], ${column((r) => r.response_body_encoding)}::text[],
+        ${column((r) => r.error)}::text[], ${column((r) => r.error_detail)}::text[],
+        ${column((r) => r.request_body ?? null)}::text[], ${column((r) => r.status)}::text[],
+        ${column((r) => r.next_attempt_at?.toISOString() ?? null)}::timestamptz[]
+      ) WITH ORDINALITY AS i(id, delivery_id, endpoint_id, trigger, scheduled_at, started_at, duration_ms,
+        request_url, request_headers, response_status, response_headers, response_body,
+        response_body_encoding, error, error_detail, request_body, status, next_attempt_at, idx)
+    ), fresh AS (
+      SELECT i.*,
+        row_number() OVER (PARTITION BY i.delivery_id ORDER BY i.idx) AS ordinal,
+        count(*) OVER (PARTITION BY i.delivery_id) AS n
+      FROM input i
+      -- Probes by the key list (an index scan whatever the plan thinks of unnest's row count), not
+      -- a join the planner may turn into a scan of the whole table.
+      WHERE i.id NOT IN (SELECT a.id FROM attempts a WHERE a.id = ANY(${column((r) => r.id)}::text[]))
+    ), last AS (
+      -- A delivery's state is what its last attempt of the batch decided.
+      SELECT DISTINCT ON (delivery_id) * FROM fresh ORDER BY delivery_id, idx DESC
+    ), counted AS (
+      UPDATE deliveries d SET
+        attempt_count = d.attempt_count + c.n,
+        status = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.status ELSE c.status END,
+        next_attempt_at = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.next_attempt_at ELSE c.next_attempt_at END,
+        last_status = c.response_status,
+        last_error = c.error,
+        updated_at = now()
+      FROM last c
+      WHERE d.id = c.delivery_id AND d.id = ANY(${[...new Set(column((r) => r.delivery_id))]}::text[])
+      RETURNING d.id, d.attempt_count
     )
-    .execute();
-  const already = new Set(stored.map((r) => r.id));
-  const records = batch.filter((r) => !already.has(r.id));
-  if (records.length === 0) return { numbers: new Map(), disabled: [] };
-  const perDelivery = new Map<string, number>();
-  const rows = records.map((r) => {
-    const ordinal = (perDelivery.get(r.delivery_id) ?? 0) + 1;
-    perDelivery.set(r.delivery_id, ordinal);
-    return { ...r, ordinal };
-  });
-  const counts = [...perDelivery].map(([id, n]) => {
-    const last = rows.findLast((r) => r.delivery_id === id)!;
-    return {
-      id,
-      n,
-      status: last.status,
-      next_attempt_at: last.next_attempt_at,
-      last_status: last.response_status,
-      last_error: last.error,
-    };
-  });
-  const { rows: totals } = await sql<{ id: string; attempt_count: number }>`
-    UPDATE deliveries d SET
-      attempt_count = d.attempt_count + c.n,
-      status = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.status ELSE c.status END,
-      next_attempt_at = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.next_attempt_at ELSE c.next_attempt_at END,
-      last_status = c.last_status,
-      last_error = c.last_error,
-      updated_at = now()
-    FROM jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
-      AS c(id text, n int, status text, next_attempt_at timestamptz, last_status int, last_error text)
-    WHERE d.id = c.id
-    RETURNING d.id, d.attempt_count
+    INSERT INTO attempts (id, delivery_id, endpoint_id, number, trigger, scheduled_at, started_at,
+      duration_ms, request_url, request_headers, response_status, response_headers, response_body,
+      response_body_encoding, error, error_detail, request_body)
+    SELECT f.id, f.delivery_id, f.endpoint_id, (c.attempt_count - f.n + f.ordinal)::int, f.trigger,
+      f.scheduled_at, f.started_at, f.duration_ms, f.request_url, f.request_headers, f.response_status,
+      f.response_headers, f.response_body, f.response_body_encoding, f.error, f.error_detail, f.request_body
+    FROM fresh f JOIN counted c ON c.id = f.delivery_id
+    RETURNING id, number
   `.execute(db);
-  const total = new Map(totals.map((t) => [t.id, t.attempt_count]));
-  const kept = rows.filter((r) => total.has(r.delivery_id));
-  const numbers = new Map(
-    kept.map((r) => [r.id, total.get(r.delivery_id)! - perDelivery.get(r.delivery_id)! + r.ordinal]),
-  );
-  if (kept.length > 0) {
-    await db
-      .insertInto("attempts")
-      .values(
-        kept.map((r) => ({
-          id: r.id,
-          delivery_id: r.delivery_id,
-          endpoint_id: r.endpoint_id,
-          number: numbers.get(r.id)!,
-          trigger: r.trigger,
-          scheduled_at: r.scheduled_at,
-          started_at: r.started_at,
-          duration_ms: r.duration_ms,
-          request_url: r.request_url,
-          request_headers: JSON.stringify(r.request_headers),
-          response_status: r.response_status,
-          response_headers: r.response_headers && JSON.stringify(r.response_headers),
-          response_body: r.response_body,
-          response_body_encoding: r.response_body_encoding,
-          error: r.error,
-          error_detail: r.error_detail,
-          request_body: r.request_body ?? null,
-        })),
-      )
-      .execute();
+  const numbers = new Map(rows.map((r) => [r.id, r.number]));
+  // Attempts already stored count for their endpoint's health no more than they did the first time.
+  const stored = batch.filter((r) => numbers.has(r.id));
+  const disabled = await recordEndpointHealth(db, stored, failureWindow);
+  // A disabled endpoint's pending deliveries end failed at once, with the reason: they would never
+  // be sent, and `recover` re-sends failed deliveries once the merchant has fixed the endpoint.
+  for (const reason of new Set(disabled.map((d) => d.reason))) {
+    const ids = disabled.filter((d) => d.reason === reason).map((d) => d.endpoint_id);
+    await abandonPendingOf(db, ids, `endpoint disabled: ${reason}`);
   }
-  return { numbers, disabled: await updateEndpointHealth(db, records, failureWindow) };
-}
-
-/**
- * Keeps each endpoint's run of failures (`failing_since`, cleared by any success) and disables the
- * endpoints that asked for it (410 Gone) or that have failed without a success for the whole
- * window. A disabled endpoint's pending deliveries end failed at once, with the reason: they would
- * never be sent, and `recover` re-sends failed deliveries once the merchant has fixed the endpoint.
- */
-async function updateEndpointHealth(
-  db: Db,
-  records: AttemptRecord[],
-  failureWindow: FailureWindow,
-): Promise<{ endpoint_id: string; reason: string }[]> {
-  const healthy = new Set(records.filter((r) => r.succeeded).map((r) => r.endpoint_id));
-  const failing = [...new Set(records.filter((r) => !r.succeeded).map((r) => r.endpoint_id))].filter(
-    (id) => !healthy.has(id),
-  );
-  if (healthy.size > 0) {
-    await db
-      .updateTable("endpoints")
-      .set({ failing_since: null })
-      .where("id", "in", [...healthy])
-      .where("failing_since", "is not", null)
-      .execute();
-  }
-  const disabled: { endpoint_id: string; reason: string }[] = [];
-  /** Disables those of `ids` still enabled (and, with `failingBefore`, failing since before it). */
-  const disable = async (ids: string[], reason: string, failingBefore?: Date) => {
-    const rows = await db
-      .updateTable("endpoints")
-      .set({ enabled: false, disabled_reason: reason, updated_at: new Date() })
-      .where("id", "in", ids)
-      .where("enabled", "=", true)
-      .$if(failingBefore !== undefined, (query) => query.where("failing_since", "<", failingBefore!))
-      .returning("id")
-      .execute();
-    if (rows.length === 0) return;
-    const endpointIds = rows.map((r) => r.id);
-    await abandonPendingOf(db, endpointIds, `endpoint disabled: ${reason}`);
-    disabled.push(...endpointIds.map((endpoint_id) => ({ endpoint_id, reason })));
-  };
-  if (failing.length > 0) {
-    await db
-      .updateTable("endpoints")
-      .set({ failing_since: new Date() })
-      .where("id", "in", failing)
-      .where("failing_since", "is", null)
-      .execute();
-    await disable(
-      failing,
-      `every attempt failed for ${plural(failureWindow.hours, "hour")}`,
-      new Date(Date.now() - failureWindow.ms),
-    );
-  }
-  for (const reason of new Set(records.flatMap((r) => (r.disable_reason ? [r.disable_reason] : [])))) {
-    const gone = records.filter((r) => r.disable_reason === reason).map((r) => r.endpoint_id);
-    await disable([...new Set(gone)], reason);
-  }
-  return disabled;
-}
-
-function plural(n: number, unit: string): string {
-  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+  return { numbers, disabled };
 }
 
 function abandonPendingOf(db: Db, endpointIds: string[], reason: string) {

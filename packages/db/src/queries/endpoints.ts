@@ -174,3 +174,72 @@ export function fanoutEndpoints(db: Db, merchantId: string, modes: Mode[]) {
     .where("deleted_at", "is", null)
     .execute();
 }
+
+/** How long an endpoint may fail without a single success before it is disabled. */
+export interface FailureWindow {
+  /** As configured (`HERALD_DISABLE_AFTER_HOURS`), for the reason merchants read. */
+  hours: number;
+  /** The same window in milliseconds, as the dispatcher measures it (scaled in tests). */
+  ms: number;
+}
+
+/** What one recorded attempt says about its endpoint's health. */
+export interface EndpointOutcome {
+  endpoint_id: string;
+  succeeded: boolean;
+  /** Set when the endpoint must be disabled now (410 Gone). */
+  disable_reason: string | null;
+}
+
+/**
+ * Keeps each endpoint's run of failures (`failing_since`, cleared by any success in the batch) and
+ * disables the endpoints that asked for it (410 Gone) or that have failed without a success for the
+ * whole window. One statement for the usual batch, failures or not; each 410 reason adds one.
+ * Answers the endpoints disabled now, and why: their pending deliveries are the caller's to end.
+ */
+export async function recordEndpointHealth(
+  db: Db,
+  outcomes: EndpointOutcome[],
+  failureWindow: FailureWindow,
+): Promise<{ endpoint_id: string; reason: string }[]> {
+  if (outcomes.length === 0) return [];
+  // The dispatcher's clock, as the window is measured in it (scaled in tests).
+  const now = new Date();
+  const windowReason = `every attempt failed for ${plural(failureWindow.hours, "hour")}`;
+  const { rows } = await sql<{ id: string }>`
+    WITH health AS (
+      SELECT id, bool_or(ok) AS ok
+      FROM unnest(${outcomes.map((o) => o.endpoint_id)}::text[], ${outcomes.map((o) => o.succeeded)}::bool[]) AS o(id, ok)
+      GROUP BY id
+    ), marked AS (
+      UPDATE endpoints e SET failing_since = CASE WHEN h.ok THEN NULL ELSE ${now}::timestamptz END
+      FROM health h
+      WHERE e.id = h.id AND ((h.ok AND e.failing_since IS NOT NULL) OR (NOT h.ok AND e.failing_since IS NULL))
+      RETURNING e.id
+    )
+    -- Disjoint from the rows marked above: those had no failing_since to be old.
+    UPDATE endpoints e SET enabled = false, disabled_reason = ${windowReason}, updated_at = ${now}
+    FROM health h
+    WHERE e.id = h.id AND NOT h.ok AND e.enabled
+      AND e.failing_since < ${new Date(now.getTime() - failureWindow.ms)}
+    RETURNING e.id
+  `.execute(db);
+  const disabled = rows.map((r) => ({ endpoint_id: r.id, reason: windowReason }));
+  for (const reason of new Set(outcomes.flatMap((o) => (o.disable_reason ? [o.disable_reason] : [])))) {
+    const gone = await db
+      .updateTable("endpoints")
+      .set({ enabled: false, disabled_reason: reason, updated_at: new Date() })
+      .where("id", "in", [
+        ...new Set(outcomes.filter((o) => o.disable_reason === reason).map((o) => o.endpoint_id)),
+      ])
+      .where("enabled", "=", true)
+      .returning("id")
+      .execute();
+    disabled.push(...gone.map((r) => ({ endpoint_id: r.id, reason })));
+  }
+  return disabled;
+}
+
+function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? "" : "s"}`;
+}

@@ -3,7 +3,7 @@ import { envelopeBody, matchesEventType, newId } from "@herald/core";
 import { sql } from "kysely";
 import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
-import { attemptJob, attemptQueue, bossExecutor } from "../queue.ts";
+import { attemptJob, attemptQueue, bossExecutor, composableJobInsert } from "../queue.ts";
 import type { Mode } from "../schema.ts";
 import { fanoutEndpoints } from "./endpoints.ts";
 import { type PageRequest, page } from "./page.ts";
@@ -103,9 +103,8 @@ export function prepareEmit({ merchantId, requests }: EmitBatch): PreparedBatch 
  * previous request of the same batch, answers with the first event and creates nothing; so does a
  * key another batch of the same write takes first. Answers one result list per batch, in order.
  *
- * Round trips: the fan-out endpoints (one per merchant, in parallel), then BEGIN, one statement
- * for events and deliveries, the jobs, COMMIT; when no endpoint matches, the single statement stands
- * alone. Replays add one lookup.
+ * Round trips: the fan-out endpoints (one per merchant, in parallel), then one statement for
+ * events, deliveries and their jobs (pg-boss's own insert, nested). Replays add one lookup.
  */
 export async function writeEmits(db: Db, boss: PgBoss, batches: PreparedBatch[]): Promise<EmitResult[][]> {
   const endpointsOf = new Map(
@@ -144,9 +143,16 @@ export async function writeEmits(db: Db, boss: PgBoss, batches: PreparedBatch[])
     .filter((e) => e.tryInsert)
     .sort((a, b) => compare(a.row.idempotency_key ?? "", b.row.idempotency_key ?? ""));
 
+  const jobs = candidates.flatMap((e) =>
+    e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", e.now)),
+  );
+  // pg-boss's job insert, nested in the same statement when it can be: one statement is its own
+  // transaction, so events, deliveries and jobs commit together in one round trip.
+  const jobInsert = jobs.length > 0 ? await composableJobInsert(boss, jobs) : undefined;
+
   const insertEvents = async (executor: Db) => {
     // One statement for every event and its deliveries: an event whose idempotency key is taken
-    // inserts nothing, and neither do its deliveries.
+    // inserts nothing, and neither do its deliveries (nor, when nested here, their jobs).
     const eventRows = candidates.map((e) => ({ ...e.row, created_at: e.now.toISOString() }));
     const deliveryRows = candidates.flatMap((e) =>
       e.deliveries.map((d) => ({
@@ -159,6 +165,12 @@ export async function writeEmits(db: Db, boss: PgBoss, batches: PreparedBatch[])
         created_at: e.now.toISOString(),
       })),
     );
+    const newJobs = jobInsert
+      ? sql`, new_jobs AS (${sql.raw(jobInsert.before)}(
+          SELECT coalesce(json_agg(j), '[]'::json) FROM json_array_elements(${jobInsert.payload}::json) AS j
+          WHERE j->'data'->>'delivery_id' IN (SELECT id FROM new_deliveries)
+        )${sql.raw(jobInsert.after)})`
+      : sql``;
     const { rows } = await sql<{ id: string }>`
       WITH new_events AS (
         INSERT INTO events (id, merchant_id, mode, type, body, idempotency_key, request_hash, created_at)
@@ -175,24 +187,26 @@ export async function writeEmits(db: Db, boss: PgBoss, batches: PreparedBatch[])
           AS d(id text, merchant_id text, event_id text, endpoint_id text, mode text, event_type text,
                created_at timestamptz)
         WHERE d.event_id IN (SELECT id FROM new_events)
-      )
+        RETURNING id
+      )${newJobs}
       SELECT id FROM new_events
     `.execute(executor);
     return new Set(rows.map((r) => r.id));
   };
 
-  // Without a job to schedule, the one statement is its own transaction: BEGIN and COMMIT would
-  // only add two round trips.
-  const inserted = candidates.some((e) => e.deliveries.length > 0)
-    ? await db.transaction().execute(async (trx) => {
-        const ids = await insertEvents(trx);
-        const jobs = candidates
-          .filter((e) => ids.has(e.row.id))
-          .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", e.now)));
-        if (jobs.length > 0) await boss.insert(attemptQueue, jobs, { db: bossExecutor(trx) });
-        return ids;
-      })
-    : await insertEvents(db);
+  // Without a job to schedule, or with the jobs nested, the one statement is its own transaction:
+  // BEGIN and COMMIT would only add two round trips.
+  const inserted =
+    jobs.length > 0 && !jobInsert
+      ? await db.transaction().execute(async (trx) => {
+          const ids = await insertEvents(trx);
+          const due = candidates
+            .filter((e) => ids.has(e.row.id))
+            .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", e.now)));
+          if (due.length > 0) await boss.insert(attemptQueue, due, { db: bossExecutor(trx) });
+          return ids;
+        })
+      : await insertEvents(db);
 
   const owners = new Map<string, KeyOwner>();
   for (const e of candidates) {
