@@ -15,8 +15,11 @@ const entry = (name: string) => fileURLToPath(new URL(`../apps/herald/src/${name
 
 interface Run {
   child: ChildProcess;
+  /** stdout and stderr. */
   output(): string;
-  /** Its output's lines, each parsed: a line that is not a JSON log record fails the test. */
+  stdout(): string;
+  stderr(): string;
+  /** Its stdout's lines, each parsed: a line that is not a JSON log record fails the test. */
   records(): { msg: string; [field: string]: unknown }[];
   /** The message of each record, one a line. */
   messages(): string;
@@ -29,13 +32,15 @@ function run(name: string, env: Record<string, string>): Run {
     env: { PATH: process.env.PATH, LOG_LEVEL: "warn", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  // stdout is the JSON log stream; stderr carries only the all-in-one's card for a person.
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = once(child, "exit").then(([code]) => code as number | null);
   // The last line may still be arriving.
   const records = () =>
-    output
+    stdout
       .split("\n")
       .slice(0, -1)
       .map((line) => {
@@ -49,7 +54,15 @@ function run(name: string, env: Record<string, string>): Run {
     records()
       .map((r) => r.msg)
       .join("\n");
-  return { child, output: () => output, records, messages, exited };
+  return {
+    child,
+    output: () => stdout + stderr,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    records,
+    messages,
+    exited,
+  };
 }
 
 /** Resolves with the API's URL once the all-in-one says it is running; fails if it exits first. */
@@ -138,14 +151,17 @@ describe("the all-in-one start on one data directory", () => {
     await expect(login(port, "postgres")).rejects.toMatchObject({ code: "28P01" });
   });
 
-  it("says it is running in its JSON log, naming where the admin key is but never the key", async () => {
+  it("says it is running in its JSON log, naming where the admin key is but never the key; the card on stderr shows it", async () => {
     const running = first.records().find((r) => r.msg === "Herald is running");
     expect(running).toMatchObject({
       url: firstUrl,
       dashboard: `${firstUrl}/ui`,
       admin_key_from: join(dataDir, "keys.json"),
     });
-    expect(first.output()).not.toContain(readKeys(dataDir).adminKey);
+    expect(first.stdout()).not.toContain(readKeys(dataDir).adminKey);
+    // The person who ran `npm start` reads the generated key on the card, to sign in with.
+    expect(first.stderr()).toContain(`Herald is running at ${firstUrl}`);
+    expect(first.stderr()).toContain(`Admin key:      ${readKeys(dataDir).adminKey}`);
   });
 
   it("refuses a second Herald on the same data directory, leaving the first one serving", async () => {

@@ -38,10 +38,10 @@ lifecycle.info(
   },
   "Herald is running",
 );
-// A person at a terminal gets the same as a card, with the key to sign in; stderr keeps it out of
-// the log stream on stdout, and off any log collector (a container's stderr is no terminal).
-if (process.stderr.isTTY) {
-  process.stderr.write(`
+// The same as a card for the person who ran `npm start`, with the generated key to sign in with:
+// on stderr, so that stdout stays a stream of JSON records. The key is printed only when this
+// process generated it (embedded mode); one from HERALD_ADMIN_KEY is never echoed.
+process.stderr.write(`
   Herald is running at ${url}
   Dashboard:      ${url}/ui  (sign in with the admin key)
   API reference:  ${url}/docs
@@ -49,4 +49,3 @@ if (process.stderr.isTTY) {
   Database:       ${embedded!.postgres ? `embedded PostgreSQL in ${config.dataDir}` : "DATABASE_URL"}
 
 `);
-}
