@@ -85,16 +85,25 @@ function python(file: string, path: string) {
   return async (initial: string): Promise<SeedReceiver> => {
     let secret = initial;
     const receiver = await PythonReceiver.start(fileURLToPath(new URL(file, import.meta.url)), path, secret);
+    // A secret installed during an outage waits for `up()`: starting the process then would answer
+    // retries signed with the old secret before the merchant activated the new one.
+    let running = true;
     return {
       url: receiver.url,
       verdicts: receiver.verdicts,
       install: async (next) => {
         secret = next;
-        await receiver.run(secret);
+        if (running) await receiver.run(secret);
       },
       // Stopped: connections are refused, as when the merchant's server is down.
-      down: () => receiver.stop(),
-      up: () => receiver.run(secret),
+      down: async () => {
+        running = false;
+        await receiver.stop();
+      },
+      up: async () => {
+        running = true;
+        await receiver.run(secret);
+      },
       close: () => receiver.stop(),
     };
   };
