@@ -53,9 +53,16 @@ describe("the operator console's operational webhooks and event-type catalog", (
     await page.waitForURL(/\/ui\/console\/operator-endpoints$/);
     await expect(page.locator(".empty").textContent()).resolves.toContain("No operator endpoints yet");
 
+    // A live endpoint must be https: refused by the API's rule, the field named, the form as typed.
     await page.fill("#url", operator.url);
-    await page.selectOption("#mode", "test");
     await page.check("input[name=event_types][value='endpoint.disabled']");
+    await page.click("#new-operator-endpoint button[type=submit]");
+    await expect(page.locator("#new-operator-endpoint .error code").textContent()).resolves.toBe("url");
+    await expect(page.locator("#url").inputValue()).resolves.toBe(operator.url);
+    await expect(page.locator("input[value='endpoint.disabled']").isChecked()).resolves.toBe(true);
+    expect((await herald.api("GET", "/v1/operator-endpoints")).body.data).toEqual([]);
+
+    await page.selectOption("#mode", "test");
     await page.click("#new-operator-endpoint button[type=submit]");
     const secret = (await page.locator(".notice code.secret").textContent())!;
     expect(secret).toMatch(/^whsec_/);
@@ -108,7 +115,8 @@ describe("the operator console's operational webhooks and event-type catalog", (
     expect((await herald.api("GET", `/v1/operator-endpoints/${listed.id}`)).status).toBe(404);
     expect(confirmed).toEqual([expect.stringContaining("Rotate"), expect.stringContaining("Delete")]);
     expect(dialogs).toEqual([]);
-    expect(errors).toEqual([]);
+    // The browser logs the refused form's 400; nothing else went wrong.
+    expect(errors).toEqual([expect.stringContaining("status of 400")]);
   });
 
   it("adds an event type with a schema, refuses a bad schema naming the field and keeping what was typed, deprecates and deletes", async () => {
