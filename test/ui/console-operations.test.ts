@@ -166,6 +166,12 @@ describe("the operator console's operational webhooks and event-type catalog", (
     await page.click("#new-event-type button[type=submit]");
     await expect(page.locator("#new-event-type .error code").textContent()).resolves.toMatch(/^example/);
     expect((await herald.api("GET", "/v1/event-types/invoice.voided")).status).toBe(404);
+    // A name the catalog already has: 409, naming the field.
+    await page.fill("#name", "invoice.paid");
+    await page.fill("#example", '{"amount": 5}');
+    await page.click("#new-event-type button[type=submit]");
+    await expect(page.locator("#new-event-type .error code").textContent()).resolves.toBe("name");
+    expect((await herald.api("GET", "/v1/event-types/invoice.paid")).body.example).toEqual({ amount: 1200 });
     await screenshot(page, "console-event-types");
 
     await page.goto(`${herald.url}/ui/console/event-types`);
@@ -179,8 +185,11 @@ describe("the operator console's operational webhooks and event-type catalog", (
     expect((await herald.api("GET", "/v1/event-types/invoice.paid")).status).toBe(404);
     expect(confirmed).toEqual([expect.stringContaining("Remove invoice.paid")]);
     expect(dialogs).toEqual([]);
-    // The browser logs each refused form's 400; nothing else went wrong.
-    expect(errors).toEqual(Array(3).fill(expect.stringContaining("status of 400")));
+    // The browser logs each refused form's 400 (and the 409); nothing else went wrong.
+    expect(errors).toEqual([
+      ...Array(3).fill(expect.stringContaining("status of 400")),
+      expect.stringContaining("status of 409"),
+    ]);
   });
 
   it("does not open these pages, or act through them, for a merchant key's session", async () => {
