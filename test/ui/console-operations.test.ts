@@ -97,6 +97,10 @@ describe("the operator console's operational webhooks and event-type catalog", (
     await expect(delivery.locator(".attempt.ok .status").textContent()).resolves.toBe("200");
     await expect(delivery.locator(".attempt pre.json").first().textContent()).resolves.toContain(endpoint.id);
     await screenshot(page, "console-operator-endpoint");
+    // The delivery links to the merchant endpoint it is about.
+    await expect(delivery.locator("a[data-about]").getAttribute("href")).resolves.toBe(
+      `/ui/merchants/${merchant}/endpoints/${endpoint.id}`,
+    );
 
     // Disable, enable, rotate (a new secret, shown once), delete: each through the API.
     await page.click("button:has-text('Disable')");

@@ -6,6 +6,7 @@ import { copyButton, type Html, html, page, time } from "./html.ts";
 import {
   callApi,
   checkCsrf,
+  mpath,
   navFor,
   ok,
   redirect,
@@ -37,6 +38,21 @@ function list(value: unknown): string[] {
 
 function secretNotice(secret: string, what: string): Html {
   return html`<p class="notice" role="status">${what}, shown once: <code class="secret" data-secret>${secret}</code> ${copyButton(secret)}</p>`;
+}
+
+/**
+ * The merchant endpoint an operator event is about, linked to its page: read from the event as
+ * sent (the first attempt's body). The ids are the merchant's; the link is encoded like any other.
+ */
+function aboutLink(d: Obj): Html | undefined {
+  let data: Obj;
+  try {
+    data = JSON.parse(d.attempts?.[0]?.request?.body ?? "null")?.data;
+  } catch {
+    return undefined;
+  }
+  if (typeof data?.merchant_id !== "string" || typeof data?.endpoint_id !== "string") return undefined;
+  return html` · about <a href="${mpath(data.merchant_id, `/endpoints/${seg(data.endpoint_id)}`)}" data-about>${data.url ?? data.endpoint_id}</a>`;
 }
 
 function stateOf(e: Obj): Html {
@@ -165,7 +181,7 @@ ${
     ? deliveries.map(
         (d) => html`<section class="card" data-delivery="${d.id}">
   <h3><span class="event-type">${d.event_type}</span> · <span class="status-${d.status}">${d.status}</span> · ${time(d.created_at)}</h3>
-  <p class="muted">${d.id} · event ${d.event_id} · ${d.attempt_count} attempt${d.attempt_count === 1 ? "" : "s"}${d.next_attempt_at ? html` · next ${time(d.next_attempt_at)}` : ""}</p>
+  <p class="muted">${d.id} · event ${d.event_id} · ${d.attempt_count} attempt${d.attempt_count === 1 ? "" : "s"}${aboutLink(d)}${d.next_attempt_at ? html` · next ${time(d.next_attempt_at)}` : ""}</p>
   ${(d.attempts as Obj[]).map((a) => attemptCard(a, true))}
 </section>`,
       )
