@@ -10,7 +10,9 @@ import type { HeraldApp } from "../app.ts";
 import { consolePages } from "./console.ts";
 import { deliveryPages } from "./deliveries.ts";
 import { endpointPages } from "./endpoints.ts";
+import { eventTypePages } from "./event-types.ts";
 import { html, page } from "./html.ts";
+import { operatorEndpointPages } from "./operator-endpoints.ts";
 import {
   checkCsrf,
   cookieOptions,
@@ -206,6 +208,8 @@ export async function dashboardRoutes(app: HeraldApp) {
   await endpointPages(app);
   await deliveryPages(app);
   await consolePages(app);
+  await operatorEndpointPages(app);
+  await eventTypePages(app);
 }
 
 function startSession(

@@ -145,6 +145,17 @@ export function ok(answer: ApiAnswer): ApiAnswer["body"] {
   throw new UiError(answer.status, String(problem.detail ?? "The request failed."), field);
 }
 
+/**
+ * A form the API refused for what was typed (400, or 409 for a name taken): the problem, so the
+ * page can show the form again with the values and the field at fault. Anything else: undefined.
+ */
+export function refusal(answer: ApiAnswer): UiError | undefined {
+  if (answer.status !== 400 && answer.status !== 409) return undefined;
+  const problem = answer.body ?? {};
+  const field = typeof problem.field === "string" ? problem.field : undefined;
+  return new UiError(answer.status, String(problem.detail ?? "The request was refused."), field);
+}
+
 /** Checks a state-changing form's CSRF token. */
 export function checkCsrf(request: FastifyRequest, session: UiSession): void {
   const body = (request.body ?? {}) as Record<string, unknown>;
@@ -165,7 +176,12 @@ export function mpath(merchantId: string, rest = ""): string {
 export function navFor(session: UiSession, merchantId?: string): Nav {
   const links: Nav["links"] = [];
   if (session.operator)
-    links.push({ href: "/ui/console", label: "Merchants" }, { href: "/ui/console/system", label: "System" });
+    links.push(
+      { href: "/ui/console", label: "Merchants" },
+      { href: "/ui/console/system", label: "System" },
+      { href: "/ui/console/event-types", label: "Event types" },
+      { href: "/ui/console/operator-endpoints", label: "Operational webhooks" },
+    );
   const mid = merchantId ?? session.merchantId;
   if (mid) {
     links.push(
