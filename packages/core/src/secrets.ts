@@ -40,3 +40,36 @@ export function hashApiKey(key: string): Buffer {
 export function keyCheckValue(key: Buffer): string {
   return createHmac("sha256", key).update("herald encryption key check v1").digest("base64url");
 }
+
+interface Expiring {
+  expires_at: string | null;
+}
+
+/**
+ * A rotation: `fresh` signs from now on, and every secret still valid keeps signing until the grace
+ * period ends (or its own earlier end); those already over are dropped. Newest first.
+ */
+export function rotatedSecrets<S extends Expiring>(
+  current: S[],
+  fresh: S,
+  graceHours: number,
+  now: number,
+): S[] {
+  const graceEnds = new Date(now + graceHours * 3_600_000).toISOString();
+  return [
+    fresh,
+    ...current
+      .map((s) => ({ ...s, expires_at: s.expires_at && s.expires_at < graceEnds ? s.expires_at : graceEnds }))
+      .filter((s) => Date.parse(s.expires_at) > now),
+  ];
+}
+
+/** When the last of the previous secrets stops signing; null when none does. */
+export function previousSecretsExpireAt(secrets: Expiring[]): string | null {
+  return (
+    secrets
+      .map((s) => s.expires_at ?? "")
+      .sort()
+      .at(-1) || null
+  );
+}

@@ -10,8 +10,10 @@ import {
   modes,
   newId,
   openSecret,
+  previousSecretsExpireAt,
   profileUrlProblem,
   publicKeyOf,
+  rotatedSecrets,
   type SignatureScheme,
   sealSecret,
 } from "@herald/core";
@@ -447,23 +449,14 @@ export async function endpointRoutes(app: HeraldApp) {
       const { secret: supplied, grace_period_hours: graceHours = 24 } = request.body ?? {};
       checkSecret(scheme, supplied);
       const secret = supplied ?? generateSecret(scheme);
-      const now = Date.now();
-      const graceEnds = new Date(now + graceHours * 3_600_000).toISOString();
-      const rotated = await rotateSecrets(db, request.scope, endpoint.id, (current) => [
-        sealed(secret, scheme),
-        ...current
-          .map((s) => ({
-            ...s,
-            expires_at: s.expires_at && s.expires_at < graceEnds ? s.expires_at : graceEnds,
-          }))
-          .filter((s) => Date.parse(s.expires_at) > now),
-      ]);
+      const rotated = await rotateSecrets(db, request.scope, endpoint.id, (current) =>
+        rotatedSecrets(current, sealed(secret, scheme), graceHours, Date.now()),
+      );
       if (!rotated) throw notFound("endpoint");
-      const lastExpiry = rotated.secrets
-        .map((s) => s.expires_at ?? "")
-        .sort()
-        .at(-1);
-      return { secret: shown(scheme, secret), previous_secrets_expire_at: lastExpiry || null };
+      return {
+        secret: shown(scheme, secret),
+        previous_secrets_expire_at: previousSecretsExpireAt(rotated.secrets),
+      };
     },
   );
 

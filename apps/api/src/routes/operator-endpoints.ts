@@ -1,4 +1,13 @@
-import { defaultProfile, endpointUrlProblem, generateSecret, isId, newId, sealSecret } from "@herald/core";
+import {
+  defaultProfile,
+  endpointUrlProblem,
+  generateSecret,
+  isId,
+  newId,
+  previousSecretsExpireAt,
+  rotatedSecrets,
+  sealSecret,
+} from "@herald/core";
 import {
   createEndpoint,
   deleteEndpoint,
@@ -241,23 +250,11 @@ export async function operatorEndpointRoutes(app: HeraldApp) {
       const endpoint = await load(request.params.oeid);
       const graceHours = request.body?.grace_period_hours ?? 24;
       const secret = generateSecret("standard");
-      const now = Date.now();
-      const graceEnds = new Date(now + graceHours * 3_600_000).toISOString();
-      const rotated = await rotateSecrets(db, operatorScope, endpoint.id, (current) => [
-        sealed(secret),
-        ...current
-          .map((s) => ({
-            ...s,
-            expires_at: s.expires_at && s.expires_at < graceEnds ? s.expires_at : graceEnds,
-          }))
-          .filter((s) => Date.parse(s.expires_at) > now),
-      ]);
+      const rotated = await rotateSecrets(db, operatorScope, endpoint.id, (current) =>
+        rotatedSecrets(current, sealed(secret), graceHours, Date.now()),
+      );
       if (!rotated) throw notFound("endpoint");
-      const last = rotated.secrets
-        .map((s) => s.expires_at ?? "")
-        .sort()
-        .at(-1);
-      return { secret, previous_secrets_expire_at: last || null };
+      return { secret, previous_secrets_expire_at: previousSecretsExpireAt(rotated.secrets) };
     },
   );
 
