@@ -1,48 +1,29 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { settledDelivery } from "./support/deliveries.ts";
+import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
+import { eventually, merchantWithEndpoint, settledDelivery, useHerald } from "./support/fixture.ts";
 
 describe("a SIGKILLed dispatcher's attempts come back within seconds", () => {
-  let herald: TestHerald;
-  let server: Server;
-  let url: string;
   // Arrival times per webhook-id; the first request of each is held open and never answered.
   const arrivals = new Map<string, number[]>();
-  const dispatchers: DispatcherProcess[] = [];
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-    server = createServer((req, res) => {
-      const id = String(req.headers["webhook-id"]);
+  const scene = useHerald({
+    dispatcher: false,
+    receiver: (request) => {
+      const id = String(request.headers["webhook-id"]);
       const seen = arrivals.get(id) ?? [];
       seen.push(performance.now());
       arrivals.set(id, seen);
-      req.resume();
-      if (seen.length > 1) res.writeHead(200).end("ok");
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      return seen.length > 1 ? { status: 200, body: "ok" } : { status: 200, hold: true };
+    },
   });
-  afterAll(async () => {
+  const dispatchers: DispatcherProcess[] = [];
+  afterAll(() => {
     for (const d of dispatchers) d.child.kill("SIGKILL");
-    server.closeAllConnections();
-    server.close();
-    await herald.stop();
   });
 
   it("re-sent by another dispatcher about 5 s after the kill, well before pg-boss's own 10 s heartbeat", async () => {
-    const merchant = await createMerchant(herald);
+    const { herald, receiver } = scene;
     // A long timeout: the attempts would otherwise end on their own.
-    await createEndpoint(herald, merchant, { url, timeout_ms: 30_000 });
+    const { merchant } = await merchantWithEndpoint(herald, { url: `${receiver.url}/hook`, timeout_ms: 30_000 });
     const doomed = await spawnDispatcher(herald);
     dispatchers.push(doomed);
     const events: string[] = [];
