@@ -1,12 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createEndpoint,
-  createMerchant,
-  eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, eventually, useHerald } from "./support/fixture.ts";
 
 /** Custom headers that used to be stored and then failed every attempt, or were silently changed. */
 const refused: Record<string, Record<string, string>> = {
@@ -27,23 +20,16 @@ const refused: Record<string, Record<string, string>> = {
 };
 
 describe("custom endpoint headers", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald();
   let merchant: string;
-
   beforeAll(async () => {
-    herald = await startTestHerald();
-    receiver = await Receiver.start();
-    merchant = await createMerchant(herald);
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
+    merchant = await createMerchant(scene.herald);
   });
 
   it.each(Object.entries(refused))(
     "%s is refused at registration and on PATCH, naming headers",
     async (_, headers) => {
+      const { herald, receiver } = scene;
       const created = await herald.api("POST", `/v1/merchants/${merchant}/endpoints`, {
         url: receiver.url,
         mode: "test",
@@ -65,6 +51,7 @@ describe("custom endpoint headers", () => {
   );
 
   it("the headers it takes arrive at the receiver exactly as given", async () => {
+    const { herald, receiver } = scene;
     const headers = { Authorization: "Bearer receiver-token", "X-Tenant": "acme", "X-Empty": "" };
     const alone = await createMerchant(herald, "Alone");
     const endpoint = await createEndpoint(herald, alone, { url: `${receiver.url}/custom`, headers });

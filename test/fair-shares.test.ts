@@ -1,14 +1,13 @@
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit, settledDelivery } from "./support/deliveries.ts";
 import {
   createEndpoint,
   createMerchant,
+  emit,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 /** Accepts connections, reads requests and never answers; counts the sockets it holds. */
 async function silentServer(): Promise<{
@@ -39,26 +38,21 @@ async function silentServer(): Promise<{
 }
 
 describe("one merchant cannot take every dispatcher slot", () => {
-  let herald: TestHerald;
-  let silent: Awaited<ReturnType<typeof silentServer>>;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({
+  const scene = useHerald({
+    env: {
       HERALD_DISPATCHER_CONCURRENCY: "64",
       HERALD_MERCHANT_CONCURRENCY: "16",
       HERALD_MAX_ENDPOINTS_PER_MERCHANT: "250",
-    });
+    },
+  });
+  let silent: Awaited<ReturnType<typeof silentServer>>;
+  beforeAll(async () => {
     silent = await silentServer();
-    receiver = await Receiver.start();
   });
-  afterAll(async () => {
-    await silent.close();
-    await receiver.close();
-    await herald.stop();
-  });
+  afterAll(() => silent.close());
 
   it("a merchant with 200 endpoints that never answer holds its share; another merchant's deliveries start at once", async () => {
+    const { herald, receiver } = scene;
     const hog = await createMerchant(herald, "Hog");
     for (let i = 0; i < 200; i += 20) {
       await Promise.all(
@@ -87,17 +81,10 @@ describe("one merchant cannot take every dispatcher slot", () => {
 });
 
 describe("endpoints per merchant are limited", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({
-      HERALD_MAX_ENDPOINTS_PER_MERCHANT: "3",
-      HERALD_TEST_NO_DISPATCHER: "1",
-    });
-  });
-  afterAll(() => herald.stop());
+  const scene = useHerald({ env: { HERALD_MAX_ENDPOINTS_PER_MERCHANT: "3" }, dispatcher: false });
 
   it("answers 409 naming the field beyond the quota, even to concurrent requests; deleting one makes room", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const answers = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
