@@ -1,30 +1,23 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attemptsRecorded, deliveryOf, emit, settledDelivery } from "./support/deliveries.ts";
+import { describe, expect, it } from "vitest";
 import {
+  attemptsRecorded,
   createEndpoint,
   createMerchant,
+  deliveryOf,
+  emit,
   eventually,
+  settledDelivery,
   startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  useHerald,
+} from "./support/fixture.ts";
 
 describe("no delivery is left pending with nothing to send it", () => {
-  let api: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
-    // The API alone: jobs are queued and nobody takes them until a dispatcher starts.
-    api = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1", HERALD_RETRY_TIME_SCALE: "0.001" });
-    receiver = await Receiver.start();
-  });
-  afterAll(async () => {
-    await receiver.close();
-    await api.stop();
-  });
+  // The API alone: jobs are queued and nobody takes them until a dispatcher starts.
+  const scene = useHerald({ env: { HERALD_RETRY_TIME_SCALE: "0.001" }, dispatcher: false });
 
   it("an attempt that throws (a secret this key cannot open) is recorded as internal and follows the schedule", async () => {
+    const { herald: api, receiver } = scene;
     const merchant = await createMerchant(api, "Wrong key");
     const endpoint = await createEndpoint(api, merchant, { url: `${receiver.url}/internal` });
     // As if sealed with another HERALD_ENCRYPTION_KEY.
@@ -48,6 +41,7 @@ describe("no delivery is left pending with nothing to send it", () => {
   });
 
   it("a pending delivery whose job was deleted or failed for good is scheduled again by the reconciler", async () => {
+    const { herald: api, receiver } = scene;
     const merchant = await createMerchant(api, "Lost jobs");
     await createEndpoint(api, merchant, { url: `${receiver.url}/lost` });
     const deleted = await emit(api, merchant);

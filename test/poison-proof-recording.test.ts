@@ -1,16 +1,17 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { settledIds } from "../apps/dispatcher/src/recording.ts";
-import { deliveryOf, emit, settledDelivery } from "./support/deliveries.ts";
 import {
   createEndpoint,
   createMerchant,
+  deliveryOf,
+  emit,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 /** A loopback HTTP server answering every request 200 with exactly `body` and `headers`. */
 async function answering(
@@ -34,14 +35,10 @@ async function answering(
 }
 
 describe("a receiver's answer can never stop recording", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald();
-  });
-  afterAll(() => herald.stop());
+  const scene = useHerald();
 
   it("stores a body with NUL, invalid UTF-8 or binary as its exact bytes (base64), and plain text as text", async () => {
+    const { herald } = scene;
     const bodies = {
       nul: Buffer.from("ok\u0000then more", "latin1"),
       invalid: Buffer.from([0x6f, 0x6b, 0xc3, 0x28, 0xff, 0xfe]),
@@ -85,6 +82,7 @@ describe("a receiver's answer can never stop recording", () => {
   });
 
   it("a batch the database refuses is split: the one bad record is kept as unrecordable, the others as sent", async () => {
+    const { herald } = scene;
     // Something the database refuses that the dispatcher cannot foresee: here a constraint made for
     // this test; in life a limit, a trigger, an encoding it did not expect.
     await sql`ALTER TABLE attempts ADD CONSTRAINT poison_for_test CHECK (response_body IS NULL OR response_body NOT LIKE '%POISON%')`.execute(
