@@ -1,14 +1,14 @@
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attemptsRecorded, emit, settledDelivery } from "./support/deliveries.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
+  attemptsRecorded,
   createEndpoint,
   createMerchant,
+  emit,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 /**
  * Rotation for the hex schemes, whose receivers compare the header with ONE expected value: the
@@ -17,35 +17,32 @@ import { Receiver } from "./support/receiver.ts";
  * signed as of the moment it is sent.
  */
 describe("single-signature rotation for the hex schemes", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-  let merchant: string;
   /** Paths answering 503 for now: the receiver's outage. */
   const down = new Set<string>();
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_RETRY_TIME_SCALE: "0.0002" });
-    receiver = await Receiver.start((request) => ({ status: down.has(request.path) ? 503 : 200 }));
-    merchant = await createMerchant(herald, "Rotating");
+  const scene = useHerald({
+    env: { HERALD_RETRY_TIME_SCALE: "0.0002" },
+    receiver: (request) => ({ status: down.has(request.path) ? 503 : 200 }),
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
+  let merchant: string;
+  beforeAll(async () => {
+    merchant = await createMerchant(scene.herald, "Rotating");
   });
 
   const sign = (secret: string, body: string) => createHmac("sha512", secret).update(body).digest("hex");
-  const api = (path: string, body?: unknown) => herald.api("POST", `/v1/merchants/${merchant}${path}`, body);
-  const requestsTo = (path: string) => receiver.received.filter((r) => r.path === path);
+  const api = (path: string, body?: unknown) =>
+    scene.herald.api("POST", `/v1/merchants/${merchant}${path}`, body);
+  const requestsTo = (path: string) => scene.receiver.received.filter((r) => r.path === path);
 
   async function hexEndpoint(path: string) {
-    return createEndpoint(herald, merchant, {
-      url: `${receiver.url}${path}`,
+    return createEndpoint(scene.herald, merchant, {
+      url: `${scene.receiver.url}${path}`,
       event_types: [`${path.slice(1)}.*`],
       signature_scheme: "hmac-sha512-hex",
     });
   }
 
   it("signs with the previous secret alone during the grace period, with the new one alone once activated", async () => {
+    const { herald } = scene;
     const endpoint = await hexEndpoint("/activate");
     const rotated = await api(`/endpoints/${endpoint.id}/rotate-secret`, { grace_period_hours: 24 });
     expect(rotated.status).toBe(200);
@@ -64,6 +61,7 @@ describe("single-signature rotation for the hex schemes", () => {
   });
 
   it("switches by itself when the grace period ends", async () => {
+    const { herald } = scene;
     const endpoint = await hexEndpoint("/expiry");
     const rotated = await api(`/endpoints/${endpoint.id}/rotate-secret`, { grace_period_hours: 0.0003 });
     const switchAt = Date.parse(rotated.body.previous_secrets_expire_at);
@@ -79,6 +77,7 @@ describe("single-signature rotation for the hex schemes", () => {
   });
 
   it("carries on each retry the signature of the moment it is sent", async () => {
+    const { herald } = scene;
     const endpoint = await hexEndpoint("/retry");
     const rotated = await api(`/endpoints/${endpoint.id}/rotate-secret`, {});
     down.add("/retry");
@@ -97,6 +96,7 @@ describe("single-signature rotation for the hex schemes", () => {
   });
 
   it("keeps one standard signature per valid secret until activation, one after", async () => {
+    const { herald, receiver } = scene;
     const endpoint = await createEndpoint(herald, merchant, {
       url: `${receiver.url}/standard`,
       event_types: ["standard.*"],
