@@ -8,36 +8,34 @@ import { expressWebhook, fastifyWebhook, type HeraldEvent, verifyRequest } from 
 import express from "express";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit, settledDelivery } from "./support/deliveries.ts";
 import {
   createEndpoint,
   createMerchant,
+  emit,
   eventually,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
+  settledDelivery,
+  useHerald,
+} from "./support/fixture.ts";
 
 // Bytes a re-serialising receiver would change: escapes, non-ASCII, key order, a float.
 const data = { note: "naïve “quotes” \u2028 😀", z: 1, a: [1.5, { "</script>": true }] };
 
 describe("receivers built on @herald/verify and the Python sample accept real deliveries and refuse forgeries", () => {
-  let herald: TestHerald;
+  const scene = useHerald();
   let merchant: string;
   const closers: (() => unknown)[] = [];
 
   beforeAll(async () => {
-    herald = await startTestHerald();
-    merchant = await createMerchant(herald);
+    merchant = await createMerchant(scene.herald);
   });
   afterAll(async () => {
     for (const close of closers) await close();
-    await herald.stop();
   });
 
-  /** Registers an endpoint at `url` with a secret of our own, emits an event there, waits for it to settle. */
   let receivers = 0;
   /** Registers an endpoint at `url` with a secret of our own, emits an event to it alone, waits for it to settle. */
   async function deliverTo(url: string, scheme: SignatureScheme, secret: string) {
+    const { herald } = scene;
     const type = `receiver.n${++receivers}`;
     const endpoint = await createEndpoint(herald, merchant, {
       url,
@@ -117,6 +115,7 @@ describe("receivers built on @herald/verify and the Python sample accept real de
   });
 
   it("a Web Request handler (verifyRequest) keeps verifying through a rotation with only the old secret", async () => {
+    const { herald } = scene;
     const secret = generateSecret("standard");
     const seen: HeraldEvent[] = [];
     const handler = async (request: Request) => {
