@@ -1,25 +1,19 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { describe, expect, it } from "vitest";
+import { createMerchant, useHerald } from "./support/fixture.ts";
 
 describe("idempotency keys are per merchant and mode: live and test never share one", () => {
-  let herald: TestHerald;
-
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-  });
-  afterAll(async () => {
-    await herald.stop();
-  });
+  const scene = useHerald({ dispatcher: false });
 
   async function keys(merchant: string) {
+    const { herald } = scene;
     const created = await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "test" });
     const live = await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "live" });
     return { test: created.body.key as string, live: live.body.key as string };
   }
 
   const emitWith = (merchant: string, key: string, idempotencyKey: string, data: unknown) =>
-    herald.api(
+    scene.herald.api(
       "POST",
       `/v1/merchants/${merchant}/events`,
       { type: "payment.succeeded", data },
@@ -29,11 +23,12 @@ describe("idempotency keys are per merchant and mode: live and test never share 
   async function stored(merchant: string) {
     const { rows } = await sql<{ mode: string; idempotency_key: string }>`
       SELECT mode, idempotency_key FROM events WHERE merchant_id = ${merchant} ORDER BY mode
-    `.execute(herald.database.db);
+    `.execute(scene.herald.database.db);
     return rows;
   }
 
   it("a test emit taking a key first never makes the live emit with that key answer 409", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const key = await keys(merchant);
 
@@ -51,6 +46,7 @@ describe("idempotency keys are per merchant and mode: live and test never share 
   });
 
   it("a test key learns nothing about live keys: same key and data is a new test event", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const key = await keys(merchant);
     const live = await emitWith(merchant, key.live, "secret-order", { amount: 9 });
@@ -67,6 +63,7 @@ describe("idempotency keys are per merchant and mode: live and test never share 
   });
 
   it("a batch with one key in both modes stores one event per mode", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const answer = await herald.api("POST", `/v1/merchants/${merchant}/events/batch`, {
       events: [

@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
 describe("racing resends of one event to one endpoint", () => {
-  let herald: TestHerald;
-
   // No dispatcher: what is asserted is what the resends stored, not what was sent.
-  beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-  });
-  afterAll(async () => {
-    await herald.stop();
-  });
+  const scene = useHerald({ dispatcher: false });
 
   it("make one delivery, the others becoming manual attempts of it", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald);
     const emitted = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
       type: "payment.succeeded",
@@ -47,6 +41,7 @@ describe("racing resends of one event to one endpoint", () => {
   });
 
   it("are refused by the database itself, whatever path tries a second delivery", async () => {
+    const { herald } = scene;
     const [delivery] = await herald.database.db.selectFrom("deliveries").selectAll().limit(1).execute();
     await expect(
       herald.database.db
