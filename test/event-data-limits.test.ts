@@ -1,23 +1,18 @@
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createMerchant, useHerald } from "./support/fixture.ts";
 
 const nested = (levels: number) => `${"[".repeat(levels - 1)}{"leaf":1}${"]".repeat(levels - 1)}`;
 
 describe("event data is refused with 400 when it could not be delivered as sent", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   let merchant: string;
-
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-    merchant = await createMerchant(herald);
-  });
-  afterAll(async () => {
-    await herald.stop();
+    merchant = await createMerchant(scene.herald);
   });
 
-  const emit = (raw: string) => herald.api("POST", `/v1/merchants/${merchant}/events`, raw);
-  const batch = (raw: string) => herald.api("POST", `/v1/merchants/${merchant}/events/batch`, raw);
+  const emit = (raw: string) => scene.herald.api("POST", `/v1/merchants/${merchant}/events`, raw);
+  const batch = (raw: string) => scene.herald.api("POST", `/v1/merchants/${merchant}/events/batch`, raw);
 
   function expectProblem(answer: { status: number; headers: Headers; body: unknown }, field: string) {
     expect(answer.status).toBe(400);
@@ -27,7 +22,7 @@ describe("event data is refused with 400 when it could not be delivered as sent"
 
   async function storedBody(id: string): Promise<string> {
     const { rows } = await sql<{ body: string }>`SELECT body FROM events WHERE id = ${id}`.execute(
-      herald.database.db,
+      scene.herald.database.db,
     );
     return rows[0]!.body;
   }
@@ -35,7 +30,7 @@ describe("event data is refused with 400 when it could not be delivered as sent"
   async function eventCount(): Promise<number> {
     const { rows } = await sql<{ n: number }>`
       SELECT count(*)::int AS n FROM events WHERE merchant_id = ${merchant}
-    `.execute(herald.database.db);
+    `.execute(scene.herald.database.db);
     return rows[0]!.n;
   }
 

@@ -1,39 +1,24 @@
 import { newId } from "@herald/core";
 import { sql } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type ApiAnswer,
-  createEndpoint,
-  createMerchant,
-  startTestHerald,
-  type TestHerald,
-} from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ApiAnswer, createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
 /**
  * Concurrent emits share transactions (group commit). What this file checks is that sharing is
  * invisible to every caller: each answer is that request's own, whatever its neighbours did.
  */
 describe("concurrent emits share transactions, each answered with its own result", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
+  const scene = useHerald({ dispatcher: false });
   let jobTable: string;
-
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-    receiver = await Receiver.start();
     const { rows } = await sql<{ table_name: string }>`
       SELECT table_name FROM pgboss.queue WHERE name = 'attempts'
-    `.execute(herald.database.db);
+    `.execute(scene.herald.database.db);
     jobTable = `pgboss.${rows[0]!.table_name}`;
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
   });
 
   const emit = (merchant: string, body: unknown, headers: Record<string, string> = {}) =>
-    herald.api("POST", `/v1/merchants/${merchant}/events`, body, { headers });
+    scene.herald.api("POST", `/v1/merchants/${merchant}/events`, body, { headers });
 
   /** Per stored event: how many deliveries and attempt jobs it has, and which transaction wrote it. */
   async function stored(merchants: string[]) {
@@ -43,11 +28,12 @@ describe("concurrent emits share transactions, each answered with its own result
         (SELECT count(*)::int FROM pgboss.job j WHERE j.name = 'attempts'
           AND j.data->>'delivery_id' IN (SELECT id FROM deliveries d WHERE d.event_id = e.id)) AS jobs
       FROM events e WHERE e.merchant_id IN (${sql.join(merchants)})
-    `.execute(herald.database.db);
+    `.execute(scene.herald.database.db);
     return new Map(rows.map((r) => [r.id, r]));
   }
 
   it("200 emits from two merchants, with a conflict, replays, an unknown merchant and bad input", async () => {
+    const { herald, receiver } = scene;
     const one = await createMerchant(herald, "One");
     const two = await createMerchant(herald, "Two");
     await createEndpoint(herald, one, { url: `${receiver.url}/one` });
@@ -132,6 +118,7 @@ describe("concurrent emits share transactions, each answered with its own result
   });
 
   it("a shared write that fails is written again per request: only the culprit fails, nothing doubles", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/p` });
     await herald.database.pool.query(`
@@ -169,6 +156,7 @@ describe("concurrent emits share transactions, each answered with its own result
   });
 
   it("a batch emit shares the path: a batch and singles in flight together each get their own results", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald);
     await createEndpoint(herald, merchant, { url: `${receiver.url}/b` });
     const [batch, ...singles] = await Promise.all([
