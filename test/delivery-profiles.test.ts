@@ -1,8 +1,6 @@
 import { createHmac } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emit, settledDelivery } from "./support/deliveries.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import { describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, emit, settledDelivery, useHerald } from "./support/fixture.ts";
 
 /**
  * Delivery profiles end to end: the admin API that stores them, where they attach (merchant, then
@@ -10,27 +8,16 @@ import { Receiver } from "./support/receiver.ts";
  * defaults, https) — with the default profile still delivering exactly as before.
  */
 describe("delivery profiles: one deployment, several dialects", () => {
-  let herald: TestHerald;
-  let receiver: Receiver;
-
-  beforeAll(async () => {
+  const scene = useHerald({
     // The default profile's header and success rule come from the environment, as before.
-    herald = await startTestHerald({
-      HERALD_SIGNATURE_HEADER: "X-Legacy-Signature",
-      HERALD_RETRY_TIME_SCALE: "0.0002",
-    });
-    receiver = await Receiver.start((request) =>
-      request.path.startsWith("/accepted-202") ? { status: 202 } : { status: 200 },
-    );
-  });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
+    env: { HERALD_SIGNATURE_HEADER: "X-Legacy-Signature", HERALD_RETRY_TIME_SCALE: "0.0002" },
+    receiver: (request) => (request.path.startsWith("/accepted-202") ? { status: 202 } : { status: 200 }),
   });
 
-  const profile = (body: unknown) => herald.api("POST", "/v1/profiles", body);
+  const profile = (body: unknown) => scene.herald.api("POST", "/v1/profiles", body);
 
   it("lists the built-in default first, made of the environment's settings, and refuses to change it", async () => {
+    const { herald } = scene;
     const list = await herald.api("GET", "/v1/profiles");
     expect(list.status).toBe(200);
     expect(list.body.data[0]).toMatchObject({
@@ -49,6 +36,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("creates, reads, updates and lists a profile; missing fields take the default's values", async () => {
+    const { herald } = scene;
     const created = await profile({
       name: "startbutton",
       envelope: { type_field: "event", id: false, created_at: false },
@@ -107,6 +95,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("lets only the admin key manage profiles", async () => {
+    const { herald } = scene;
     const merchant = await createMerchant(herald, "Keyholder");
     const key = (await herald.api("POST", `/v1/merchants/${merchant}/api-keys`, { mode: "live" })).body.key;
     expect((await herald.api("GET", "/v1/profiles", undefined, { key })).status).toBe(403);
@@ -114,6 +103,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("shapes the body, names the header and signs once per the merchant's profile; the default is unchanged", async () => {
+    const { herald, receiver } = scene;
     await profile({
       name: "event-data",
       envelope: { type_field: "event", id: false, created_at: false },
@@ -159,6 +149,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("applies the endpoint's own profile over its merchant's, and null falls back again", async () => {
+    const { herald, receiver } = scene;
     // One retry, a minute later: 12 ms at this time scale.
     await profile({ name: "only-200", success_rule: "200", retry_policy: { test: { custom: [60] } } });
     const merchant = await createMerchant(herald, "Overrides");
@@ -196,6 +187,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("refuses unknown profiles on merchants and endpoints, naming profile", async () => {
+    const { herald, receiver } = scene;
     const bad = await herald.api("POST", "/v1/merchants", { name: "Bad", profile: "missing" });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe("profile");
@@ -210,6 +202,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("requires https in test mode where the profile says so, and keeps it required", async () => {
+    const { herald, receiver } = scene;
     await profile({ name: "https-only", allow_http: { test: false } });
     const merchant = await createMerchant(herald, "Secure");
     const refused = await herald.api("POST", `/v1/merchants/${merchant}/endpoints`, {
@@ -250,6 +243,7 @@ describe("delivery profiles: one deployment, several dialects", () => {
   });
 
   it("reserves the profile's signature header from custom headers", async () => {
+    const { herald, receiver } = scene;
     const merchant = await createMerchant(herald, "Headers");
     const answer = await herald.api("POST", `/v1/merchants/${merchant}/endpoints`, {
       url: `${receiver.url}/h`,
