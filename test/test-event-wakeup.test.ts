@@ -1,46 +1,31 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { merchantWithEndpoint, useHerald } from "./support/fixture.ts";
 
 describe("POST /test waits for its attempt without polling the database", () => {
-  let herald: TestHerald;
+  // Answers after 2 s: the API has that long to wait.
+  const scene = useHerald({ dispatcher: false, receiver: { status: 200, body: "took my time", delayMs: 2000 } });
   let dispatcher: DispatcherProcess;
-  let server: Server;
-  let url: string;
-
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
-    dispatcher = await spawnDispatcher(herald);
-    // Answers after 2 s: the API has that long to wait.
-    server = createServer((req, res) => {
-      req.resume();
-      setTimeout(() => res.writeHead(200).end("took my time"), 2000);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    dispatcher = await spawnDispatcher(scene.herald);
   });
-  afterAll(async () => {
+  afterAll(() => {
     dispatcher.child.kill("SIGKILL");
-    server.closeAllConnections();
-    server.close();
-    await herald.stop();
   });
 
   /** Statements committed on the database so far (every autocommit query counts one). */
   async function commits(): Promise<number> {
     const { rows } = await sql<{ n: string }>`
       SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`.execute(
-      herald.database.db,
+      scene.herald.database.db,
     );
     return Number(rows[0]!.n);
   }
 
   it("twenty test calls held 2 s by the receiver cost a handful of queries each, and answer with the attempt", async () => {
-    const merchant = await createMerchant(herald);
-    const endpoint = await createEndpoint(herald, merchant, { url });
+    const { herald, receiver } = scene;
+    const { merchant, endpoint } = await merchantWithEndpoint(herald, { url: `${receiver.url}/hook` });
     // pg_stat_database is updated when a backend reports; force our own view fresh.
     await sql`SELECT pg_stat_clear_snapshot()`.execute(herald.database.db);
     const before = await commits();

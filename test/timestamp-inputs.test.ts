@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is walked as plain JSON
 type Json = any;
@@ -18,13 +18,13 @@ const isTime = (schema: Json) =>
   schema?.format === "date-time" || (schema?.anyOf ?? []).some((s: Json) => s.format === "date-time");
 
 describe("every route that takes a time", () => {
-  let herald: TestHerald;
+  const scene = useHerald({ dispatcher: false });
   const ids: Record<string, string> = {};
   /** Each time field of each keyed route, from the API's own OpenAPI document. */
   let fields: { method: string; path: string; name: string; in: "query" | "body" }[];
 
   beforeAll(async () => {
-    herald = await startTestHerald({ HERALD_TEST_NO_DISPATCHER: "1" });
+    const { herald } = scene;
     ids.mid = await createMerchant(herald);
     ids.eid = (await createEndpoint(herald, ids.mid, { url: "http://127.0.0.1:9/times" })).id;
     const doc = (await herald.api("GET", "/openapi.json", undefined, { key: null })).body;
@@ -43,9 +43,6 @@ describe("every route that takes a time", () => {
       }),
     );
   });
-  afterAll(async () => {
-    await herald.stop();
-  });
 
   it("is found: stats, deliveries, events and recovery", () => {
     const routes = new Set(fields.map((f) => f.path));
@@ -61,6 +58,7 @@ describe("every route that takes a time", () => {
   });
 
   it("answers 400 naming the field for a timestamp it cannot use, never 5xx", async () => {
+    const { herald } = scene;
     const wrong: string[] = [];
     for (const field of fields) {
       const url = field.path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!);
@@ -83,6 +81,7 @@ describe("every route that takes a time", () => {
   });
 
   it("still takes the first and last instants it can use", async () => {
+    const { herald } = scene;
     const stats = await herald.api(
       "GET",
       `/v1/merchants/${ids.mid}/stats?since=1970-01-01T00:00:00Z&until=1970-01-02T00:00:00%2B00:00`,
