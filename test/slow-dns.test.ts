@@ -1,9 +1,17 @@
 import { createSocket, type Socket } from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { attemptsRecorded, emit, settledDelivery } from "./support/deliveries.ts";
-import { createEndpoint, createMerchant, startTestHerald, type TestHerald } from "./support/herald.ts";
-import { Receiver } from "./support/receiver.ts";
+import {
+  attemptsRecorded,
+  createEndpoint,
+  createMerchant,
+  emit,
+  Receiver,
+  settledDelivery,
+  startTestHerald,
+  type TestHerald,
+  useHerald,
+} from "./support/fixture.ts";
 
 /**
  * A nameserver on 127.0.0.1 (UDP): names under `fast.test` are 127.0.0.1, names under `slow.test`
@@ -49,22 +57,15 @@ async function fakeNameserver(): Promise<{
 }
 
 describe("slow DNS for some endpoints does not hold up the others", () => {
-  let herald: TestHerald;
   let nameserver: Awaited<ReturnType<typeof fakeNameserver>>;
-  let receiver: Receiver;
-
   beforeAll(async () => {
     nameserver = await fakeNameserver();
-    herald = await startTestHerald({ HERALD_DNS_SERVERS: nameserver.address });
-    receiver = await Receiver.start();
   });
-  afterAll(async () => {
-    await herald.stop();
-    await receiver.close();
-    await nameserver.close();
-  });
+  afterAll(() => nameserver.close());
+  const scene = useHerald({ env: () => ({ HERALD_DNS_SERVERS: nameserver.address }) });
 
   it("40 endpoints whose names never resolve fail as dns within their timeout; healthy names deliver at once", async () => {
+    const { herald, receiver } = scene;
     const port = new URL(receiver.url).port;
     const slow = await createMerchant(herald, "Slow names");
     await Promise.all(

@@ -24,8 +24,11 @@ export {
 export { type Answer, type Received, Receiver, type ReceiverOptions, type Responder } from "./receiver.ts";
 
 export interface HeraldOptions {
-  /** Configuration, exactly as the environment would set it. */
-  env?: Record<string, string>;
+  /**
+   * Configuration, exactly as the environment would set it; or a function answering it when the
+   * Herald starts, for values known only then (the address of a server an earlier `beforeAll` started).
+   */
+  env?: Record<string, string> | (() => Record<string, string>);
   /** false: the API alone, for tests that run dispatchers as processes or need none. */
   dispatcher?: boolean;
   /** How the file's receiver answers; it answers 200 at once when left out. */
@@ -44,7 +47,8 @@ export interface Scene {
 export function useHerald(options: HeraldOptions = {}): Scene {
   const scene: { herald?: TestHerald; receiver?: Receiver } = {};
   beforeAll(async () => {
-    const env = { ...options.env, ...(options.dispatcher === false && { HERALD_TEST_NO_DISPATCHER: "1" }) };
+    const given = typeof options.env === "function" ? options.env() : options.env;
+    const env = { ...given, ...(options.dispatcher === false && { HERALD_TEST_NO_DISPATCHER: "1" }) };
     scene.herald = await startTestHerald(env);
     scene.receiver = await Receiver.start(options.receiver);
   });
