@@ -23,7 +23,10 @@ describe("a SIGKILLed dispatcher's attempts come back within seconds", () => {
   it("re-sent by another dispatcher about 5 s after the kill, well before pg-boss's own 10 s heartbeat", async () => {
     const { herald, receiver } = scene;
     // A long timeout: the attempts would otherwise end on their own.
-    const { merchant } = await merchantWithEndpoint(herald, { url: `${receiver.url}/hook`, timeout_ms: 30_000 });
+    const { merchant } = await merchantWithEndpoint(herald, {
+      url: `${receiver.url}/hook`,
+      timeout_ms: 30_000,
+    });
     const doomed = await spawnDispatcher(herald);
     dispatchers.push(doomed);
     const events: string[] = [];

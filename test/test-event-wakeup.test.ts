@@ -5,7 +5,10 @@ import { merchantWithEndpoint, useHerald } from "./support/fixture.ts";
 
 describe("POST /test waits for its attempt without polling the database", () => {
   // Answers after 2 s: the API has that long to wait.
-  const scene = useHerald({ dispatcher: false, receiver: { status: 200, body: "took my time", delayMs: 2000 } });
+  const scene = useHerald({
+    dispatcher: false,
+    receiver: { status: 200, body: "took my time", delayMs: 2000 },
+  });
   let dispatcher: DispatcherProcess;
   beforeAll(async () => {
     dispatcher = await spawnDispatcher(scene.herald);
