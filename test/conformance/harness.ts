@@ -215,6 +215,16 @@ let python: string | undefined;
  * The interpreter itself, not a version manager's shim: a shim that runs Python as its child would
  * take our SIGTERM and leave the receiver running on its port.
  */
+/** Whether this machine's python3 can import `module` (Flask is not on every machine). */
+export function pythonHas(module: string): boolean {
+  try {
+    execFileSync(pythonExecutable(), ["-c", `import ${module}`], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function pythonExecutable(): string {
   python ??= execFileSync("python3", ["-c", "import sys; print(sys.executable)"], {
     encoding: "utf8",

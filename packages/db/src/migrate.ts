@@ -12,6 +12,14 @@ const migrationLock = 7_031_978_042;
 export async function migrate(pool: pg.Pool): Promise<string[]> {
   const client = await pool.connect();
   try {
+    // Receivers' answers, event data and ids are text beyond ASCII: a SQL_ASCII or LATIN1 database
+    // would refuse some of them at delivery time, so it is refused here, before anything is stored.
+    const { rows: encoding } = await client.query<{ server_encoding: string }>("SHOW server_encoding");
+    if (encoding[0]?.server_encoding !== "UTF8") {
+      throw new Error(
+        `the database's encoding is ${encoding[0]?.server_encoding}; Herald needs a UTF8 database (CREATE DATABASE … ENCODING 'UTF8')`,
+      );
+    }
     await client.query("SELECT pg_advisory_lock($1)", [migrationLock]);
     await client.query(
       "CREATE TABLE IF NOT EXISTS herald_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
