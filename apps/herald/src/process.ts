@@ -1,4 +1,12 @@
-import { type Config, ConfigError, createLogger, type Logger } from "@herald/config";
+import {
+  type Config,
+  ConfigError,
+  createLogger,
+  type Logger,
+  loadConfig,
+  requireSettings,
+} from "@herald/config";
+import { type Herald, startHerald } from "./herald.ts";
 
 /**
  * Where a process says it started, stops or could not start: its log, one JSON line like any other
@@ -98,4 +106,42 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+}
+
+/**
+ * One part of Herald on its own (`npm run start:api`, `start:dispatcher`), against DATABASE_URL:
+ * the configuration checked, the start undone if it fails, signals handled from the first moment (a
+ * signal during the start waits for it, then stops what it started). Answers once it is running.
+ */
+export async function startOnePart(part: "api" | "dispatcher"): Promise<Herald> {
+  const role = `herald-${part}`;
+  const config = exitOnConfigError(role, () => {
+    const loaded = loadConfig();
+    requireSettings(
+      loaded,
+      part === "api" ? ["databaseUrl", "adminKey", "encryptionKey"] : ["databaseUrl", "encryptionKey"],
+    );
+    return loaded;
+  });
+  const log = createLogger(config.logLevel, role);
+  const lifecycle = lifecycleLog(log);
+  const starting = startOrExit(
+    lifecycle,
+    () =>
+      startHerald({
+        config,
+        log,
+        databaseUrl: config.databaseUrl!,
+        adminKey: config.adminKey ?? "",
+        encryptionKey: config.encryptionKey!,
+        api: part === "api",
+        dispatcher: part === "dispatcher",
+      }),
+    async () => {},
+  );
+  stopOnSignals(lifecycle, async () => (await starting).stop());
+  const herald = await starting;
+  if (part === "api") lifecycle.info({ url: herald.url }, "Herald API listening");
+  else lifecycle.info("Herald dispatcher running");
+  return herald;
 }
