@@ -53,24 +53,14 @@ export function resendEvent(
 ): Promise<ResentDelivery[]> {
   return db.transaction().execute(async (trx) => {
     const now = new Date();
-    const existing =
-      endpoints.length === 0
-        ? []
-        : await trx
-            .updateTable("deliveries")
-            .set({ updated_at: now })
-            .where("event_id", "=", event.id)
-            .where(
-              "endpoint_id",
-              "in",
-              endpoints.map((e) => e.id),
-            )
-            .returning(["id", "endpoint_id"])
-            .execute();
-    const latest = new Map<string, string>();
-    for (const d of existing) if ((latest.get(d.endpoint_id) ?? "") < d.id) latest.set(d.endpoint_id, d.id);
+    const existing = await touchDeliveries(
+      trx,
+      event.id,
+      endpoints.map((e) => e.id),
+      now,
+    );
     let resent = endpoints.map((e) => {
-      const deliveryId = latest.get(e.id);
+      const deliveryId = existing.get(e.id);
       return deliveryId
         ? { delivery_id: deliveryId, endpoint: e, created: false }
         : { delivery_id: newId("delivery", now.getTime()), endpoint: e, created: true };
@@ -92,18 +82,12 @@ export function resendEvent(
         })),
       );
       if (made.size < fresh.length) {
-        const raced = await trx
-          .updateTable("deliveries")
-          .set({ updated_at: now })
-          .where("event_id", "=", event.id)
-          .where(
-            "endpoint_id",
-            "in",
-            fresh.filter((r) => !made.has(r.endpoint.id)).map((r) => r.endpoint.id),
-          )
-          .returning(["id", "endpoint_id"])
-          .execute();
-        const winner = new Map(raced.map((d) => [d.endpoint_id, d.id]));
+        const winner = await touchDeliveries(
+          trx,
+          event.id,
+          fresh.filter((r) => !made.has(r.endpoint.id)).map((r) => r.endpoint.id),
+          now,
+        );
         resent = resent.map((r) =>
           r.created && winner.has(r.endpoint.id)
             ? { delivery_id: winner.get(r.endpoint.id)!, endpoint: r.endpoint, created: false }
@@ -125,6 +109,19 @@ export function resendEvent(
       created: r.created,
     }));
   });
+}
+
+/** The event's deliveries to these endpoints (one each), touched: endpoint id → delivery id. */
+async function touchDeliveries(db: Db, eventId: string, endpointIds: string[], now: Date) {
+  if (endpointIds.length === 0) return new Map<string, string>();
+  const rows = await db
+    .updateTable("deliveries")
+    .set({ updated_at: now })
+    .where("event_id", "=", eventId)
+    .where("endpoint_id", "in", endpointIds)
+    .returning(["id", "endpoint_id"])
+    .execute();
+  return new Map(rows.map((d) => [d.endpoint_id, d.id]));
 }
 
 // pg-boss inserts jobs from one JSON parameter; this keeps each statement modest.
