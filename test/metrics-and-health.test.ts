@@ -101,6 +101,7 @@ describe("an API whose database is unreachable", () => {
       {
         config: loadConfig({ LOG_LEVEL: "silent" }),
         db: connection.db,
+        hotDb: connection.db,
         pool: connection.pool,
         boss: new PgBoss(unreachable),
         allowedCidrs: [],

@@ -46,6 +46,8 @@ const asset = (name: string) => readFileSync(new URL(`../assets/${name}`, import
 export interface HeraldContext {
   config: Config;
   db: Db;
+  /** On the hot path's pool (statements prepared once per connection): for emits. */
+  hotDb: Db;
   pool: pg.Pool;
   boss: PgBoss;
   allowedCidrs: Cidr[];

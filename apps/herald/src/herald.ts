@@ -55,13 +55,20 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
     await migrate(connection.pool);
     await checkEncryptionKey(connection.db, options.encryptionKey);
     // The dispatcher supervises the queue (re-runs attempts whose dispatcher died); a lone API need not.
-    const boss = await startQueue(options.databaseUrl, { supervise: options.dispatcher });
+    // The hot path's pool: pg-boss, emits, fetches and recordings, their statements planned once.
+    const hot = connect(options.databaseUrl, {
+      max: 10,
+      applicationName: `${role}-hot`,
+      preparedStatements: true,
+    });
+    started.push(() => hot.close());
+    const boss = await startQueue(options.databaseUrl, { supervise: options.dispatcher, pool: hot.pool });
     started.push(() => boss.stop({ graceful: false, close: true }));
 
     if (options.dispatcher) {
       const dispatcher = await startDispatcher({
         config,
-        db: connection.db,
+        db: hot.db,
         boss,
         databaseUrl: options.databaseUrl,
         allowedCidrs,
@@ -80,6 +87,7 @@ export async function startHerald(options: HeraldOptions): Promise<Herald> {
           {
             config,
             db: connection.db,
+            hotDb: hot.db,
             pool: connection.pool,
             boss,
             allowedCidrs,

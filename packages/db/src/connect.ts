@@ -15,8 +15,9 @@ export interface Connection {
 }
 
 /**
- * The application's pool and its Kysely instance. A Herald process has two pools: this one, and
- * the attempt queue's (`startQueue`), each with its own connections and `application_name`.
+ * A pool and its Kysely instance. A Herald process has two: the application's, for everything
+ * else, and the hot path's (`preparedStatements`), which pg-boss, emits, fetches and recordings
+ * share; each with its own connections and `application_name`.
  */
 export function connect(url: string, options: PoolOptions = {}): Connection {
   const pool = createPool(url, options);
@@ -37,7 +38,7 @@ export interface PoolOptions {
   max?: number;
   applicationName?: string;
   /**
-   * For the pools that run the hot path (emits, the attempt queue, recording attempts): every
+   * For the pool that runs the hot path (emits, the attempt queue, recording attempts): every
    * parameterized statement becomes a named prepared statement of its connection, planned once
    * with a generic plan. Left to choose, Postgres re-plans the big inserts on every call
    * (jsonb_to_recordset hides row counts) and pg-boss's large statements too: planning cost more

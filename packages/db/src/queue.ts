@@ -37,17 +37,18 @@ const retentionSeconds = 30 * 24 * 3600;
  */
 export const attemptLease = { leaseSeconds: 10, renewEveryMs: 1000, lapseMs: 5000, superviseSeconds: 2 };
 
+/**
+ * Starts pg-boss on `options.pool` (a hot-path pool: see `PoolOptions.preparedStatements`), or on a
+ * pool of its own that it ends when it stops.
+ */
 export async function startQueue(
   url: string,
-  options: { supervise?: boolean; max?: number } = {},
+  options: { supervise?: boolean; max?: number; pool?: pg.Pool } = {},
 ): Promise<PgBoss> {
-  // pg-boss runs on a pool of ours: its large statements are on the hot path, prepared and planned
-  // once per connection.
-  const pool = createPool(url, {
-    max: options.max ?? 10,
-    applicationName: "herald-queue",
-    preparedStatements: true,
-  });
+  // pg-boss's large statements are on the hot path: prepared and planned once per connection.
+  const pool =
+    options.pool ??
+    createPool(url, { max: options.max ?? 10, applicationName: "herald-queue", preparedStatements: true });
   const boss = new PgBoss({
     db: { executeSql: (text, values) => pool.query(text, values) },
     supervise: options.supervise ?? true,
@@ -60,7 +61,7 @@ export async function startQueue(
     openTelemetry: { enabled: false },
   });
   boss.on("error", () => {});
-  boss.on("stopped", () => void pool.end().catch(() => {}));
+  if (!options.pool) boss.on("stopped", () => void pool.end().catch(() => {}));
   await boss.start();
   const queue = {
     // Dispatchers are woken by `announceAttempts`, after commit, not by a NOTIFY inside each

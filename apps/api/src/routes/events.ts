@@ -101,10 +101,10 @@ const conflict = (field: string) =>
 
 /** Events: what a provider's services emit. Emitting stores the event and fans it out. */
 export async function eventRoutes(app: HeraldApp) {
-  const { db, boss, config, announce } = app.herald;
+  const { db, hotDb, boss, config, announce } = app.herald;
   exactNumbersJsonParser(app);
   // Concurrent emits share transactions; each is still answered after its own rows commit.
-  const ingest = new GroupCommit(db, boss);
+  const ingest = new GroupCommit(hotDb, boss);
 
   app.post(
     "/v1/merchants/:mid/events",
