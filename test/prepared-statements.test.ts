@@ -19,6 +19,32 @@ async function sessionOf(preparedStatements: boolean) {
 }
 
 describe("prepared statements", () => {
+  it("a plan made while a table was small still reaches its rows by index once the table has grown", async () => {
+    const pool = createPool(await freshDatabase(), { max: 1, preparedStatements: true });
+    const client = await pool.connect();
+    try {
+      await client.query("CREATE TABLE grows (id text PRIMARY KEY, note text)");
+      await client.query("INSERT INTO grows SELECT 's' || g, 'x' FROM generate_series(1, 5) g");
+      await client.query("ANALYZE grows");
+      const lookup = "SELECT note FROM grows WHERE id = ANY($1::text[])";
+      // Planned now, on a table of one page, and kept for the connection's life.
+      await client.query(lookup, [["a"]]);
+      await client.query(
+        "INSERT INTO grows SELECT 'k' || g, repeat('x', 100) FROM generate_series(1, 20000) g",
+      );
+      const { rows } = await client.query("SELECT name FROM pg_prepared_statements WHERE statement = $1", [
+        lookup,
+      ]);
+      const plan = await client.query(`EXPLAIN EXECUTE "${rows[0].name}"('{k1,k2}')`);
+      const text = plan.rows.map((row) => row["QUERY PLAN"]).join("\n");
+      expect(text).toMatch(/Index/);
+      expect(text).not.toMatch(/Seq Scan/);
+    } finally {
+      client.release();
+      await pool.end();
+    }
+  });
+
   it("a hot-path pool names each parameterized statement and plans it once, generically", async () => {
     const session = await sessionOf(true);
     expect(session.statements).toContain("SELECT $1::int + 1 AS n");
