@@ -112,6 +112,24 @@ function python(file: string, path: string) {
 
 const hour = 3_600_000;
 const withFlask = pythonHas("flask");
+/** Seed 003's events and schedule, shared by its Node.js and Python receivers. */
+const seed003: Pick<Seed, "profile" | "mode" | "types" | "data" | "keys" | "typeField" | "firstRetry"> = {
+  profile: "gateway-003",
+  mode: "test",
+  types: [
+    "payment.completed",
+    "payment.failed",
+    "refund.initiated",
+    "refund.completed",
+    "customer.created",
+    "customer.updated",
+  ],
+  data: (_type, ref) => ({ id: ref, amount: 1000, currency: "USD" }),
+  keys: ["id", "type", "created_at", "data"],
+  typeField: "type",
+  firstRetry: { ms: 60_000, jitter: 0.1 },
+};
+
 const seeds: Seed[] = [
   {
     name: "000 BizFlex Africa",
@@ -177,43 +195,17 @@ const seeds: Seed[] = [
     start: express(payflow, { path: "/webhooks/payflow", https: true, outageStatus: 500 }),
   },
   {
+    ...seed003,
     name: "003 Webhook (Node.js)",
-    profile: "gateway-003",
     attach: "merchant",
-    mode: "test",
-    types: [
-      "payment.completed",
-      "payment.failed",
-      "refund.initiated",
-      "refund.completed",
-      "customer.created",
-      "customer.updated",
-    ],
-    data: (_type, ref) => ({ id: ref, amount: 1000, currency: "USD" }),
-    keys: ["id", "type", "created_at", "data"],
-    typeField: "type",
-    firstRetry: { ms: 60_000, jitter: 0.1 },
     start: express(gateway003, { path: "/webhook", outageStatus: 503 }),
   },
   {
     // Flask where this machine's python3 has it; otherwise the same receiver on http.server.
     name: `003 Webhook (Python ${withFlask ? "Flask" : "http.server"})`,
-    profile: "gateway-003",
+    ...seed003,
     // Its merchant keeps the default profile; the endpoint names its own.
     attach: "endpoint",
-    mode: "test",
-    types: [
-      "payment.completed",
-      "payment.failed",
-      "refund.initiated",
-      "refund.completed",
-      "customer.created",
-      "customer.updated",
-    ],
-    data: (_type, ref) => ({ id: ref, amount: 1000, currency: "USD" }),
-    keys: ["id", "type", "created_at", "data"],
-    typeField: "type",
-    firstRetry: { ms: 60_000, jitter: 0.1 },
     start: python(withFlask ? "./receivers/003_gateway.py" : "./receivers/003_gateway_plain.py", "/webhook"),
   },
   {

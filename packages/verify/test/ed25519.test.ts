@@ -1,7 +1,8 @@
 import { generateKeyPairSync, sign } from "node:crypto";
 import { deliveryHeaders, generateSecret } from "@herald/core";
 import { describe, expect, it } from "vitest";
-import { verify, WebhookVerificationError } from "../src/index.ts";
+import { verify } from "../src/index.ts";
+import { reason } from "./rejection.ts";
 
 // Signed by Node's own Ed25519 (not Herald's signer), so the verifier is checked against an
 // independent implementation of Standard Webhooks' v1a.
@@ -25,15 +26,6 @@ function headers(keys: ReturnType<typeof keyPair>[], options: { body?: string; t
       .map((k) => `v1a,${sign(null, content, k.privateKey).toString("base64")}`)
       .join(" "),
   };
-}
-
-async function reason(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WebhookVerificationError);
-  return (error as WebhookVerificationError).reason;
 }
 
 describe("verify checks standard-ed25519 (v1a) signatures with whpk_ public keys", () => {
