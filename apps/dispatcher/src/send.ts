@@ -113,12 +113,13 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
   return Buffer.concat(chunks).subarray(0, responseBodyCap);
 }
 
+/** One string per header; built as entries, so a receiver's header named `__proto__` stays a header. */
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = (Array.isArray(value) ? value.join(", ") : value).slice(0, 2048);
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, (Array.isArray(value) ? value.join(", ") : value).slice(0, 2048)]],
+    ),
+  );
 }
 
 function codes(error: unknown): string[] {

@@ -47,7 +47,7 @@ export function storableHeaders(headers: Record<string, string>): Record<string,
 export function storableHeaders(headers: Record<string, string> | null): Record<string, string> | null;
 export function storableHeaders(headers: Record<string, string> | null): Record<string, string> | null {
   if (headers === null) return null;
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) out[storableText(name)] = storableText(value);
-  return out;
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [storableText(name), storableText(value)]),
+  );
 }

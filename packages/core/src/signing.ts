@@ -174,13 +174,13 @@ export interface DeliveryHeadersInput extends SignInput {
 
 /** Every header of one attempt's POST. */
 export function deliveryHeaders(input: DeliveryHeadersInput): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(input.custom ?? {})) {
-    if (!isReservedHeader(name, input.hexHeader)) headers[name.toLowerCase()] = value;
-  }
+  // Built as entries, never by assignment: a header may be named `__proto__`.
+  const custom = Object.entries(input.custom ?? {}).flatMap(([name, value]) =>
+    isReservedHeader(name, input.hexHeader) ? [] : [[name.toLowerCase(), value] as const],
+  );
   const [signatureName, signature] = signatureHeader(input);
   return {
-    ...headers,
+    ...Object.fromEntries(custom),
     "content-type": "application/json",
     "user-agent": input.userAgent,
     "webhook-id": input.id,

@@ -48,6 +48,32 @@ describe("custom endpoint headers", () => {
     expect(check(headers)).toContain(problem);
   });
 
+  it("a header named __proto__ or constructor is sent as a header like any other", () => {
+    const custom = JSON.parse('{"__proto__": "a", "constructor": "b", "X-Ok": "c"}') as Record<
+      string,
+      string
+    >;
+    expect(check(custom)).toBeUndefined();
+    const sent = deliveryHeaders({
+      scheme: "standard",
+      secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+      id: "msg_1",
+      timestamp: 1,
+      body: "{}",
+      hexHeader: "x-signature",
+      userAgent: "Herald",
+      custom,
+    });
+    expect(Object.entries(sent)).toEqual(
+      expect.arrayContaining([
+        ["__proto__", "a"],
+        ["constructor", "b"],
+        ["x-ok", "c"],
+      ]),
+    );
+    expect(Object.getPrototypeOf(sent)).toBe(Object.prototype);
+  });
+
   it("whatever it takes is sent exactly as stored, beside Herald's own headers", () => {
     const name = fc.stringMatching(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,20}$/);
     const value = fc.stringMatching(/^[\x21-\x7e]([\x20-\x7e]{0,30}[\x21-\x7e])?$/);

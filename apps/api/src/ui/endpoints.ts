@@ -39,14 +39,18 @@ function endpointBody(form: Form, creating: boolean) {
       .split(/[\s,]+/)
       .filter(Boolean),
   ];
-  const headers: Record<string, string> = {};
-  for (const line of text("headers").split(/\r?\n/)) {
-    if (!line.trim()) continue;
-    const at = line.indexOf(":");
-    if (at <= 0)
-      throw new UiError(400, `Write each header as "Name: value" ("${line.slice(0, 40)}").`, "headers");
-    headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
-  }
+  // Entries, not assignments: a line may name `__proto__`.
+  const headers = Object.fromEntries(
+    text("headers")
+      .split(/\r?\n/)
+      .filter((line) => line.trim())
+      .map((line) => {
+        const at = line.indexOf(":");
+        if (at <= 0)
+          throw new UiError(400, `Write each header as "Name: value" ("${line.slice(0, 40)}").`, "headers");
+        return [line.slice(0, at).trim(), line.slice(at + 1).trim()];
+      }),
+  );
   const body: Record<string, unknown> = {
     url: text("url"),
     description: text("description"),
