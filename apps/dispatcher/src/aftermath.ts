@@ -54,6 +54,8 @@ export async function afterRecorded(
     ),
   );
   const merchants = batch.filter((f) => f.record && f.merchantId !== operatorMerchantId);
+  // The time of every notice and event of this batch.
+  const at = new Date();
   const events: OperatorEvent[] = [];
   const disabled = recorded.disabled.map((d) => d.endpoint_id);
   const succeeded = new Set(merchants.flatMap((f) => (f.record?.succeeded ? [f.record.endpoint_id] : [])));
@@ -69,7 +71,7 @@ export async function afterRecorded(
   const exhausted = merchants.flatMap((f) =>
     f.record?.status === "failed" && f.record.trigger === "scheduled" ? [f.record.delivery_id] : [],
   );
-  const noticeFailing = await noteOnce(trx, "endpoint.failing", failing, options.failingNoticeMs);
+  const noticeFailing = await noteOnce(trx, "endpoint.failing", failing, options.failingNoticeMs, at);
   const aboutEndpoints = [...new Set([...disabled, ...noticeFailing])];
   if (aboutEndpoints.length > 0) {
     const facts = new Map((await endpointFacts(trx, aboutEndpoints)).map((e) => [e.id, e]));
@@ -137,7 +139,7 @@ export async function afterRecorded(
       },
     });
   }
-  await emitOperatorEvents(trx, options.boss, events);
+  await emitOperatorEvents(trx, options.boss, events, at);
   // Last: it waits for the fetch lock, so it holds it for the least time.
   await queueFifoHeads(trx, options.boss, [
     ...new Set(batch.flatMap((f) => (f.fifoEndpoint ? [f.fifoEndpoint] : []))),

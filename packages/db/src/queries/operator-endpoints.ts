@@ -38,11 +38,15 @@ export interface OperatorEvent {
  * first attempts queued, all in the caller's transaction: an event commits with the change it tells
  * of, or not at all. Answers how many deliveries were queued.
  */
-export async function emitOperatorEvents(db: Db, boss: PgBoss, events: OperatorEvent[]): Promise<number> {
+export async function emitOperatorEvents(
+  db: Db,
+  boss: PgBoss,
+  events: OperatorEvent[],
+  now: Date = new Date(),
+): Promise<number> {
   if (events.length === 0) return 0;
   const endpoints = await fanoutEndpoints(db, operatorMerchantId, [...new Set(events.map((e) => e.mode))]);
   if (endpoints.length === 0) return 0;
-  const now = new Date();
   const eventRows = [];
   const deliveryRows = [];
   const jobs = [];
@@ -83,24 +87,27 @@ export async function emitOperatorEvents(db: Db, boss: PgBoss, events: OperatorE
 }
 
 /**
- * Of these subjects, those not noted as `kind` within the last `windowMs` (ever, without a window);
- * notes them now. Rate-limits notices that would otherwise repeat on every failed attempt.
+ * Of these subjects, those not noted as `kind` within `windowMs` before `at` (ever, without a
+ * window); notes them at `at`, which the caller also gives the events it sends about them, so the
+ * window holds between the events' own times. Rate-limits notices that would otherwise repeat on
+ * every failed attempt.
  */
 export async function noteOnce(
   db: Db,
   kind: string,
   subjects: string[],
   windowMs?: number,
+  at: Date = new Date(),
 ): Promise<string[]> {
   if (subjects.length === 0) return [];
   // In one order everywhere: two recorders noting the same subjects wait for each other, never deadlock.
   const sorted = [...new Set(subjects)].sort();
   const { rows } = await sql<{ subject_id: string }>`
     INSERT INTO operator_notices (subject_id, kind, sent_at)
-    SELECT s, ${kind}, now() FROM unnest(${sorted}::text[]) AS s
+    SELECT s, ${kind}, ${at}::timestamptz FROM unnest(${sorted}::text[]) AS s
     ON CONFLICT (subject_id, kind) DO UPDATE SET sent_at = excluded.sent_at
       WHERE ${windowMs ?? null}::float8 IS NOT NULL
-        AND operator_notices.sent_at < now() - make_interval(secs => ${windowMs ?? 0}::float8 / 1000)
+        AND operator_notices.sent_at <= ${at}::timestamptz - make_interval(secs => ${windowMs ?? 0}::float8 / 1000)
     RETURNING subject_id
   `.execute(db);
   return rows.map((r) => r.subject_id);
