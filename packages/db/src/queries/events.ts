@@ -68,8 +68,7 @@ interface PreparedEvent {
   };
 }
 
-export function prepareEmit({ merchantId, requests }: EmitBatch): PreparedBatch {
-  const now = new Date();
+export function prepareEmit({ merchantId, requests }: EmitBatch, now: Date = new Date()): PreparedBatch {
   const createdAt = now.toISOString();
   const keysTaken = new Set<string>();
   const events = requests.map((request): PreparedEvent => {
@@ -196,16 +195,20 @@ export async function writeEmits(db: Db, boss: PgBoss, batches: PreparedBatch[])
 
   // Without a job to schedule, or with the jobs nested, the one statement is its own transaction:
   // BEGIN and COMMIT would only add two round trips.
+  const insertWithJobs = async (trx: Db) => {
+    const ids = await insertEvents(trx);
+    const due = candidates
+      .filter((e) => ids.has(e.row.id))
+      .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", e.now)));
+    if (due.length > 0) await boss.insert(attemptQueue, due, { db: bossExecutor(trx) });
+    return ids;
+  };
+  // Within a caller's transaction (operator events), its transaction is the one.
   const inserted =
     jobs.length > 0 && !jobInsert
-      ? await db.transaction().execute(async (trx) => {
-          const ids = await insertEvents(trx);
-          const due = candidates
-            .filter((e) => ids.has(e.row.id))
-            .flatMap((e) => e.deliveries.map((d) => attemptJob(d.id, d.endpoint, "scheduled", e.now)));
-          if (due.length > 0) await boss.insert(attemptQueue, due, { db: bossExecutor(trx) });
-          return ids;
-        })
+      ? db.isTransaction
+        ? await insertWithJobs(db)
+        : await db.transaction().execute(insertWithJobs)
       : await insertEvents(db);
 
   const owners = new Map<string, KeyOwner>();

@@ -1,10 +1,10 @@
-import { envelopeBody, matchesEventType, newId } from "@herald/core";
+import { matchesEventType } from "@herald/core";
 import { sql } from "kysely";
 import type { PgBoss } from "pg-boss";
 import type { Db } from "../connect.ts";
-import { attemptJob, attemptQueue, bossExecutor } from "../queue.ts";
 import type { Mode } from "../schema.ts";
 import { fanoutEndpoints, type Scope } from "./endpoints.ts";
+import { prepareEmit, writeEmits } from "./events.ts";
 
 /**
  * Operational webhooks: the provider's own endpoints, told about trouble with its merchants'
@@ -36,7 +36,8 @@ export interface OperatorEvent {
 /**
  * Stores operator events and fans them out to the operator endpoints that want them, with their
  * first attempts queued, all in the caller's transaction: an event commits with the change it tells
- * of, or not at all. Answers how many deliveries were queued.
+ * of, or not at all. An event no operator endpoint wants is not stored. Written as any emit is
+ * (`writeEmits`), dated `now`. Answers how many deliveries were queued.
  */
 export async function emitOperatorEvents(
   db: Db,
@@ -46,44 +47,14 @@ export async function emitOperatorEvents(
 ): Promise<number> {
   if (events.length === 0) return 0;
   const endpoints = await fanoutEndpoints(db, operatorMerchantId, [...new Set(events.map((e) => e.mode))]);
-  if (endpoints.length === 0) return 0;
-  const eventRows = [];
-  const deliveryRows = [];
-  const jobs = [];
-  for (const event of events) {
-    const targets = endpoints.filter(
-      (ep) => ep.mode === event.mode && matchesEventType(ep.event_types, event.type),
-    );
-    if (targets.length === 0) continue;
-    const id = newId("event", now.getTime());
-    eventRows.push({
-      id,
-      merchant_id: operatorMerchantId,
-      mode: event.mode,
-      type: event.type,
-      body: envelopeBody({ id, type: event.type, created_at: now.toISOString(), data: event.data }),
-      created_at: now,
-    });
-    for (const endpoint of targets) {
-      const deliveryId = newId("delivery", now.getTime());
-      deliveryRows.push({
-        id: deliveryId,
-        merchant_id: operatorMerchantId,
-        mode: event.mode,
-        event_id: id,
-        endpoint_id: endpoint.id,
-        event_type: event.type,
-        next_attempt_at: now,
-        created_at: now,
-      });
-      jobs.push(attemptJob(deliveryId, endpoint, "scheduled", now));
-    }
-  }
-  if (eventRows.length === 0) return 0;
-  await db.insertInto("events").values(eventRows).execute();
-  await db.insertInto("deliveries").values(deliveryRows).execute();
-  await boss.insert(attemptQueue, jobs, { db: bossExecutor(db) });
-  return jobs.length;
+  const wanted = events.filter((event) =>
+    endpoints.some((ep) => ep.mode === event.mode && matchesEventType(ep.event_types, event.type)),
+  );
+  if (wanted.length === 0) return 0;
+  const [results] = await writeEmits(db, boss, [
+    prepareEmit({ merchantId: operatorMerchantId, requests: wanted }, now),
+  ]);
+  return results!.reduce((sum, result) => sum + result.deliveries, 0);
 }
 
 /**
