@@ -1,3 +1,4 @@
+import { attemptQueue } from "@herald/db";
 import { sql } from "kysely";
 import { afterAll, describe, expect, it } from "vitest";
 import { type DispatcherProcess, spawnDispatcher } from "./support/dispatcher-process.ts";
@@ -43,7 +44,7 @@ describe("a throttled endpoint receives at its rate across a burst, and others a
     const slots = await eventually(async () => {
       const { rows } = await sql<{ slot: string }>`
         SELECT data->>'slot' AS slot FROM pgboss.job
-        WHERE name = 'attempts' AND group_id = ${throttled.endpoint.id} AND data ? 'slot'
+        WHERE name = ${attemptQueue} AND group_id = ${throttled.endpoint.id} AND data ? 'slot'
           AND state = 'completed'
         ORDER BY 1`.execute(herald.database.db);
       return rows.length >= 29 ? rows.map((r) => Date.parse(r.slot)) : undefined;
