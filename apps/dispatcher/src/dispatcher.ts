@@ -63,6 +63,11 @@ export interface Dispatcher {
 // Idle dispatchers look for due work this often; new work and local retries wake them sooner.
 const idlePollMs = 250;
 const fetchBatch = 100;
+// After a fetch that emptied the queue, the next one waits until this long after it started: under
+// a steady moderate load each fetch then takes what arrived meanwhile, not one job per wake-up
+// (a fetch is a transaction of its own, and at moderate rates their number, not the jobs, is the
+// cost). A first event after a quiet spell is fetched at once; a full fetch is followed at once.
+const fetchGatherMs = 10;
 // Waits after a failed fetch (Postgres away), doubling up to the last.
 const backoffMs = { first: 250, max: 5000 };
 // A job taken beyond its merchant's share goes back to the queue for this long; its merchant's own
@@ -129,13 +134,18 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   let running = true;
   const stopped = Promise.withResolvers<void>();
 
-  async function takeDueAttempts(room: number): Promise<[AttemptJobRecord, AttemptContext | undefined][]> {
+  /** Takes up to `room` due attempts; `emptied`: the queue had fewer to give. */
+  async function takeDueAttempts(
+    room: number,
+  ): Promise<{ due: [AttemptJobRecord, AttemptContext | undefined][]; emptied: boolean }> {
+    const batchSize = Math.min(room, fetchBatch);
     const {
       run: jobs,
       slots,
       parked,
+      taken,
     } = await fetchAttempts(db, boss, {
-      batchSize: Math.min(room, fetchBatch),
+      batchSize,
       endpointConcurrency: config.endpointConcurrency,
       skipEndpoints: endpointsAtShare(),
     });
@@ -143,7 +153,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     for (const slot of slots) wakeup.at(slot);
     if (slots.length > 0) metrics.throttled.inc(slots.length);
     if (parked) metrics.fifoParked.inc(parked);
-    if (jobs.length === 0) return [];
+    const emptied = taken < batchSize;
+    if (jobs.length === 0) return { due: [], emptied };
     let contexts: AttemptContext[];
     try {
       contexts = await attemptContexts(db, [...new Set(jobs.map((j) => j.data.delivery_id))]);
@@ -155,7 +166,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     const due = jobs.map(
       (job) => [job, byId.get(job.data.delivery_id)] as [AttemptJobRecord, AttemptContext | undefined],
     );
-    return withinShares(due);
+    return { due: await withinShares(due), emptied };
   }
 
   /** The known endpoints of merchants that have their whole share in flight (bounded). */
@@ -371,6 +382,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
 
   async function loop(): Promise<void> {
     let wait = 0;
+    // When the last fetch that left the queue empty started.
+    let drainedAt = Number.NEGATIVE_INFINITY;
     while (running) {
       // Attempts waiting to be recorded count too: a slow database holds the loop back.
       const room = config.dispatcherConcurrency - leases.count;
@@ -379,9 +392,14 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
         await wakeup.wait(idlePollMs);
         continue;
       }
+      const gatherFor = drainedAt + fetchGatherMs - performance.now();
+      if (gatherFor > 0) await Promise.race([sleep(gatherFor), stopped.promise]);
       let due: [AttemptJobRecord, AttemptContext | undefined][];
+      const fetchedAt = performance.now();
       try {
-        due = await takeDueAttempts(room);
+        const taken = await takeDueAttempts(room);
+        due = taken.due;
+        drainedAt = taken.emptied ? fetchedAt : Number.NEGATIVE_INFINITY;
         wait = 0;
       } catch (error) {
         wait = Math.min(Math.max(wait * 2, backoffMs.first), backoffMs.max);

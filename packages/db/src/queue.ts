@@ -121,7 +121,8 @@ export const attemptsChannel = "herald_attempts";
 /**
  * Wakes every dispatcher because attempts became runnable now. Call it after the transaction that
  * inserted the jobs has committed. Calls coalesce: however many arrive while one NOTIFY is on its
- * way, one more follows it, so a busy API sends about one per round trip, not one per event.
+ * way or within `announceEveryMs` of it, one more follows it then. A busy API sends about one per
+ * interval, not one per event; a dispatcher gathers that long between fetches anyway.
  */
 export function attemptAnnouncer(pool: pg.Pool): () => void {
   let sending = false;
@@ -130,8 +131,11 @@ export function attemptAnnouncer(pool: pg.Pool): () => void {
     sending = true;
     do {
       again = false;
+      const sentAt = performance.now();
       // A missed wake-up only costs a poll interval.
       await pool.query(`SELECT pg_notify('${attemptsChannel}', '')`).catch(() => {});
+      const early = sentAt + announceEveryMs - performance.now();
+      if (again && early > 0) await new Promise((resolve) => setTimeout(resolve, early));
     } while (again);
     sending = false;
   };
@@ -140,6 +144,8 @@ export function attemptAnnouncer(pool: pg.Pool): () => void {
     else void send();
   };
 }
+
+const announceEveryMs = 5;
 
 // Any fixed numbers: the locks below are taken by every dispatcher on the database.
 export const fetchLock = 7_031_978_043;
@@ -181,6 +187,7 @@ export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
  * previous fetch committed, and sees every job it took. A fetch takes a few milliseconds, so the
  * queue is short even with many dispatchers. The same lock makes the endpoints' pacing (pauses,
  * rate limits, FIFO lines; see pacing.ts) one decision at a time across every dispatcher.
+ * `taken`: how many jobs the fetch took, before pacing (fewer than `batchSize`: none are left).
  */
 export function fetchAttempts(
   db: Db,
@@ -191,7 +198,7 @@ export function fetchAttempts(
     /** Endpoints (job groups) not to take jobs of now: their merchant has its share in flight. */
     skipEndpoints?: string[];
   },
-): Promise<Paced> {
+): Promise<Paced & { taken: number }> {
   return db.transaction().execute(async (trx) => {
     // A dispatcher that stalls holding the lock (SIGSTOP, a lost network) must not stop every
     // other one: Postgres ends its session after 5 s idle in the transaction, and a fetch that
@@ -219,8 +226,8 @@ export function fetchAttempts(
       ...(skip.length ? { ignoreGroups: skip } : {}),
       db: bossExecutor(trx),
     })) as AttemptJobRecord[];
-    if (jobs.length === 0) return { run: jobs, slots: [] };
-    return paceJobs(trx, boss, jobs);
+    if (jobs.length === 0) return { run: jobs, slots: [], taken: 0 };
+    return { ...(await paceJobs(trx, boss, jobs)), taken: jobs.length };
   });
 }
 
