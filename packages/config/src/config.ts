@@ -120,7 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     requireKnownTypes: requireKnownTypes === "true",
     retentionDays: number("HERALD_RETENTION_DAYS", 30, (n) => n > 0, "a positive number of days"),
     endpointConcurrency: integer("HERALD_ENDPOINT_CONCURRENCY", 10, 1, 1000),
-    dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 256, 1, 10_000),
+    dispatcherConcurrency: integer("HERALD_DISPATCHER_CONCURRENCY", 1024, 1, 10_000),
     metricsPort: env.HERALD_METRICS_PORT ? integer("HERALD_METRICS_PORT", 0, 0, 65535) : undefined,
     dataDir,
     merchantConcurrency: 0,
@@ -133,8 +133,10 @@ export function loadConfig(env: Env = process.env): Config {
       1000 * number("HERALD_RECONCILE_SECONDS", 30, (n) => n >= 0.1 && n <= 3600, "0.1 to 3600"),
     portalFrameAncestors: frameAncestors(env.HERALD_PORTAL_FRAME_ANCESTORS, problems),
   };
-  // A quarter of the dispatcher's slots by default (64 of 256), so one merchant never holds them
-  // all; a dispatcher with few slots (16 or fewer) has no share to divide.
+  // A quarter of the dispatcher's slots by default (256 of 1,024), so one merchant never holds them
+  // all; a dispatcher with few slots (16 or fewer) has no share to divide. A slot is cheap (an
+  // attempt waiting on its receiver), and a lone large merchant is held by its share first: at 64
+  // it could not keep 1,500 events/s moving once Postgres slowed each recording down (bench).
   config.merchantConcurrency = integer(
     "HERALD_MERCHANT_CONCURRENCY",
     Math.min(config.dispatcherConcurrency, Math.max(16, Math.ceil(config.dispatcherConcurrency / 4))),
