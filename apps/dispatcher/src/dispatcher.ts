@@ -337,6 +337,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
         next_attempt_at: next,
         succeeded: outcome.succeeded,
         disable_reason: outcome.disableReason,
+        endpoint_failing: delivery.failing_since !== null,
       },
       next: next
         ? attemptJob(

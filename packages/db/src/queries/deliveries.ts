@@ -73,6 +73,7 @@ export function attemptContexts(db: Db, deliveryIds: string[]) {
       "ep.secrets",
       "ep.updated_at as endpoint_updated_at",
       "ep.ordering",
+      "ep.failing_since",
       "p.name as profile_name",
       "p.settings as profile_settings",
     ])
@@ -108,6 +109,8 @@ export interface AttemptRecord {
   succeeded: boolean;
   /** Set when the endpoint must be disabled now (410 Gone). */
   disable_reason: string | null;
+  /** Whether the endpoint had a run of failures as the attempt was taken (see `EndpointOutcome`). */
+  endpoint_failing?: boolean;
 }
 
 export interface RecordedAttempts {

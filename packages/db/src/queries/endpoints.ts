@@ -189,6 +189,11 @@ export interface EndpointOutcome {
   succeeded: boolean;
   /** Set when the endpoint must be disabled now (410 Gone). */
   disable_reason: string | null;
+  /**
+   * False when the endpoint had no run of failures as the attempt was taken (`failing_since` was
+   * null then). Undefined: not known.
+   */
+  endpoint_failing?: boolean;
 }
 
 /**
@@ -199,9 +204,15 @@ export interface EndpointOutcome {
  */
 export async function recordEndpointHealth(
   db: Db,
-  outcomes: EndpointOutcome[],
+  given: EndpointOutcome[],
   failureWindow: FailureWindow,
 ): Promise<{ endpoint_id: string; reason: string }[]> {
+  // An endpoint that was not failing and only succeeded since has nothing to change: the usual
+  // batch of a healthy provider then costs no statement. (A failure another dispatcher records in
+  // between stays marked until one of the endpoint's next successes, fetched after it, clears it.)
+  const quiet = new Set(given.map((o) => o.endpoint_id));
+  for (const o of given) if (!o.succeeded || o.endpoint_failing !== false) quiet.delete(o.endpoint_id);
+  const outcomes = given.filter((o) => !quiet.has(o.endpoint_id));
   if (outcomes.length === 0) return [];
   // The dispatcher's clock, as the window is measured in it (scaled in tests).
   const now = new Date();
