@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, type RawBuilder, sql } from "kysely";
 import type pg from "pg";
 import { type Db as BossDb, type Job, type JobInsert, PgBoss } from "pg-boss";
 import { createPool, type Db } from "./connect.ts";
@@ -360,4 +360,43 @@ export async function composableJobInsert(
   const parts = captured.text.split("$1::text::json");
   if (parts.length !== 2 || /\$\d/.test(captured.text.replace("$1::text::json", ""))) return undefined;
   return { before: parts[0]!, after: parts[1]!, payload: String(captured.values[0]) };
+}
+
+/**
+ * pg-boss's own statement completing `jobs` (fenced to the claims fetched, as `complete` is), as a
+ * data-modifying CTE body (`UPDATE … RETURNING id`) for a larger statement: the recorder completes
+ * a batch of successes in the statement that stores their attempts, one round trip in all. Captured
+ * from `boss.complete` itself, like `composableJobInsert`; undefined when its shape is not the
+ * expected one (the caller then completes the usual way).
+ */
+export async function composableComplete(
+  boss: PgBoss,
+  jobs: AttemptJobRecord[],
+): Promise<RawBuilder<unknown> | undefined> {
+  let captured: { text: string; values: unknown[] } | undefined;
+  await boss.complete(
+    attemptQueue,
+    jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
+    null,
+    {
+      db: {
+        executeSql: async (text, values) => {
+          captured = { text, values: values ?? [] };
+          return { rows: [{ count: 0, ids: [] }] };
+        },
+      },
+    },
+  );
+  const shape =
+    /^\s*WITH results AS \(\s*(UPDATE\b[\s\S]*?\bRETURNING id)\s*\)\s*SELECT COUNT\(\*\), COALESCE\(array_agg\(id\), '\{\}'::uuid\[\]\) AS ids FROM results\s*$/;
+  const update = captured && shape.exec(captured.text)?.[1];
+  // Fenced, and one statement: anything else is not the statement this was written against.
+  if (!captured || !update || update.includes(";") || !update.includes("retry_count::text) = ANY(")) {
+    return undefined;
+  }
+  const values = captured.values;
+  // pg-boss's $n become this statement's own parameters, wherever they fall in it.
+  const parts = update.split(/\$(\d+)/);
+  const fragments = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.val(values[Number(part) - 1])));
+  return sql.join(fragments, sql``);
 }

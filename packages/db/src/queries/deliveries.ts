@@ -1,4 +1,4 @@
-import { type Insertable, sql } from "kysely";
+import { type Insertable, type RawBuilder, sql } from "kysely";
 import type { Db } from "../connect.ts";
 import type { DeliveriesTable, DeliveryStatus, Mode } from "../schema.ts";
 import { type FailureWindow, recordEndpointHealth } from "./endpoints.ts";
@@ -118,6 +118,8 @@ export interface RecordedAttempts {
   numbers: Map<string, number>;
   /** Endpoints disabled by this batch, and why. */
   disabled: { endpoint_id: string; reason: string }[];
+  /** With `completing`: the ids of the jobs it completed. */
+  completed?: string[];
 }
 
 /**
@@ -129,17 +131,21 @@ export interface RecordedAttempts {
  * endpoints' failure windows are kept (see `recordEndpointHealth`).
  *
  * The rows travel as one typed array per column (`unnest`): no per-row JSON on either side, and a
- * batch of any size is the same single round trip.
+ * batch of any size is the same single round trip. `completing` (a data-modifying CTE body that
+ * answers `id`s, see `composableComplete`) runs in the same statement: its ids are `completed`.
+ * Outside a transaction, that statement is the whole write only when no endpoint's health changes
+ * (successes of endpoints that were not failing): the recorder's one-statement path.
  */
 export async function recordAttempts(
   db: Db,
   batch: AttemptRecord[],
   failureWindow: FailureWindow,
+  completing?: RawBuilder<unknown>,
 ): Promise<RecordedAttempts> {
   if (batch.length === 0) return { numbers: new Map(), disabled: [] };
   const column = <T>(pick: (r: AttemptRecord) => T) => batch.map(pick);
-  const { rows } = await sql<{ id: string; number: number }>`
-    WITH input AS (
+  const { rows } = await sql<{ id: string; number: number | null }>`
+    WITH ${completing ? sql`completed AS (${completing}), ` : sql``}input AS (
       SELECT * FROM unnest(
         ${column((r) => r.id)}::text[], ${column((r) => r.delivery_id)}::text[],
         ${column((r) => r.endpoint_id)}::text[], ${column((r) => r.trigger)}::text[],
@@ -177,17 +183,20 @@ export async function recordAttempts(
       FROM last c
       WHERE d.id = c.delivery_id AND d.id = ANY(${[...new Set(column((r) => r.delivery_id))]}::text[])
       RETURNING d.id, d.attempt_count
+    ), stored AS (
+      INSERT INTO attempts (id, delivery_id, endpoint_id, number, trigger, scheduled_at, started_at,
+        duration_ms, request_url, request_headers, response_status, response_headers, response_body,
+        response_body_encoding, error, error_detail, request_body)
+      SELECT f.id, f.delivery_id, f.endpoint_id, (c.attempt_count - f.n + f.ordinal)::int, f.trigger,
+        f.scheduled_at, f.started_at, f.duration_ms, f.request_url, f.request_headers, f.response_status,
+        f.response_headers, f.response_body, f.response_body_encoding, f.error, f.error_detail, f.request_body
+      FROM fresh f JOIN counted c ON c.id = f.delivery_id
+      RETURNING id, number
     )
-    INSERT INTO attempts (id, delivery_id, endpoint_id, number, trigger, scheduled_at, started_at,
-      duration_ms, request_url, request_headers, response_status, response_headers, response_body,
-      response_body_encoding, error, error_detail, request_body)
-    SELECT f.id, f.delivery_id, f.endpoint_id, (c.attempt_count - f.n + f.ordinal)::int, f.trigger,
-      f.scheduled_at, f.started_at, f.duration_ms, f.request_url, f.request_headers, f.response_status,
-      f.response_headers, f.response_body, f.response_body_encoding, f.error, f.error_detail, f.request_body
-    FROM fresh f JOIN counted c ON c.id = f.delivery_id
-    RETURNING id, number
+    SELECT id, number FROM stored
+    ${completing ? sql`UNION ALL SELECT id::text, NULL FROM completed` : sql``}
   `.execute(db);
-  const numbers = new Map(rows.map((r) => [r.id, r.number]));
+  const numbers = new Map(rows.flatMap((r) => (r.number === null ? [] : [[r.id, r.number] as const])));
   // Attempts already stored count for their endpoint's health no more than they did the first time.
   const stored = batch.filter((r) => numbers.has(r.id));
   const disabled = await recordEndpointHealth(db, stored, failureWindow);
@@ -197,7 +206,11 @@ export async function recordAttempts(
     const ids = disabled.filter((d) => d.reason === reason).map((d) => d.endpoint_id);
     await abandonPendingOf(db, ids, `endpoint disabled: ${reason}`);
   }
-  return { numbers, disabled };
+  return {
+    numbers,
+    disabled,
+    ...(completing && { completed: rows.flatMap((r) => (r.number === null ? [r.id] : [])) }),
+  };
 }
 
 function abandonPendingOf(db: Db, endpointIds: string[], reason: string) {
