@@ -79,7 +79,7 @@ export async function merchantEndpointIds(
   return (await query.execute()).map((e) => e.id);
 }
 
-/** Deliveries not yet settled, across every merchant: read from the small deliveries_pending index. */
+/** Deliveries not yet settled, across every merchant: read from the small deliveries_pending_order index. */
 export async function countPendingDeliveries(db: Db): Promise<number> {
   const { rows } = await sql<{ n: number }>`
     SELECT count(*)::int AS n FROM deliveries WHERE status = 'pending'
