@@ -27,22 +27,29 @@ export function cpuMs(pids: number[]): number {
   return (ticks * 1000) / ticksPerSecond;
 }
 
-/** The postmaster and every process it started: backends, WAL writer, checkpointer, autovacuum. */
-export function serverPids(postmasterPid: number): number[] {
-  const pids = [postmasterPid];
+/**
+ * CPU used so far by a PostgreSQL server, in ms: the postmaster, every process it runs now
+ * (backends, WAL writer, checkpointer, autovacuum workers) and every one it ran and reaped since
+ * (backends whose connection closed, autovacuum workers, which come and go every second). Counting
+ * only the live ones would lose a process's time when it exits between two readings.
+ */
+export function serverCpuMs(postmasterPid: number): number {
+  const children: number[] = [];
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
-    if (Number.isInteger(pid) && stat(pid)?.[1] === String(postmasterPid)) pids.push(pid);
+    if (Number.isInteger(pid) && stat(pid)?.[1] === String(postmasterPid)) children.push(pid);
   }
-  return pids;
+  const fields = stat(postmasterPid);
+  const reaped = fields ? ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond : 0;
+  return cpuMs([postmasterPid, ...children]) + reaped;
 }
 
-/** Named groups of processes whose CPU is counted, each listed afresh at every reading. */
-export type CpuParts = Record<string, () => number[]>;
+/** Named parts whose CPU is counted: each answers the CPU it has used so far, in ms. */
+export type CpuParts = Record<string, () => number>;
 
 /** CPU used so far by each part, in ms. */
 export function readCpu(parts: CpuParts): Record<string, number> {
-  return Object.fromEntries(Object.entries(parts).map(([name, pids]) => [name, cpuMs(pids())]));
+  return Object.fromEntries(Object.entries(parts).map(([name, used]) => [name, used()]));
 }
 
 /** Per unit, in ms, what each part spent between two readings. */

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import pg from "pg";
 import type { Baselines } from "./baselines.ts";
-import { type CpuParts, serverPids } from "./cpu.ts";
+import { type CpuParts, cpuMs, serverCpuMs } from "./cpu.ts";
 import { HeraldApi } from "./herald-api.ts";
 import { type BenchPostgres, resetStatements, topStatements } from "./postgres.ts";
 import { type HeraldProcess, startHeraldProcess } from "./processes.ts";
@@ -136,9 +136,9 @@ export async function startStack(
 export function cpuParts(ctx: StackContext, stack?: Stack): CpuParts {
   const postmaster = ctx.postgres.pid();
   return {
-    ...(postmaster !== undefined && { postgres: () => serverPids(postmaster) }),
-    ...(stack && { herald: () => [...stack.apis, ...stack.dispatchers].map((p) => p.pid) }),
-    receiver: () => [ctx.receiver.pid],
-    bench: () => [process.pid],
+    ...(postmaster !== undefined && { postgres: () => serverCpuMs(postmaster) }),
+    ...(stack && { herald: () => cpuMs([...stack.apis, ...stack.dispatchers].map((p) => p.pid)) }),
+    receiver: () => cpuMs([ctx.receiver.pid]),
+    bench: () => cpuMs([process.pid]),
   };
 }

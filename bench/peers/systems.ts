@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { Pool } from "undici";
-import { type CpuParts, serverPids } from "../cpu.ts";
+import { type CpuParts, cpuMs, serverCpuMs } from "../cpu.ts";
 import { paymentData } from "../herald-api.ts";
 import { preciseNow } from "../load.ts";
 import { type HeraldProcess, startNodeProcess } from "../processes.ts";
@@ -138,11 +138,11 @@ export async function peerSystem(
       return { id: response.statusCode === 202 ? answer.id : undefined, sentAt };
     },
     cpu: {
-      ...(postmaster !== undefined && { postgres: () => serverPids(postmaster) }),
-      ...(redis && { redis: () => [redis.pid] }),
-      [name]: () => processes.map((p) => p.pid),
-      receiver: () => [ctx.receiver.pid],
-      bench: () => [process.pid],
+      ...(postmaster !== undefined && { postgres: () => serverCpuMs(postmaster) }),
+      ...(redis && { redis: () => cpuMs([redis.pid]) }),
+      [name]: () => cpuMs(processes.map((p) => p.pid)),
+      receiver: () => cpuMs([ctx.receiver.pid]),
+      bench: () => cpuMs([process.pid]),
     },
     async stopWorker() {
       await Promise.all(processes.splice(1).map((p) => p.stop(grace)));
