@@ -372,15 +372,7 @@ export async function composableJobInsert(
   boss: PgBoss,
   jobs: JobInsert<AttemptJob>[],
 ): Promise<{ before: string; after: string; payload: string } | undefined> {
-  let captured: { text: string; values: unknown[] } | undefined;
-  await boss.insert(attemptQueue, jobs, {
-    db: {
-      executeSql: async (text, values) => {
-        captured = { text, values: values ?? [] };
-        return { rows: [] };
-      },
-    },
-  });
+  const captured = await capturedStatement((db) => boss.insert(attemptQueue, jobs, { db }), []);
   if (!captured || !/^\s*INSERT\b/i.test(captured.text) || captured.values.length !== 1) return undefined;
   const parts = captured.text.split("$1::text::json");
   if (parts.length !== 2 || /\$\d/.test(captured.text.replace("$1::text::json", ""))) return undefined;
@@ -398,19 +390,16 @@ export async function composableComplete(
   boss: PgBoss,
   jobs: AttemptJobRecord[],
 ): Promise<RawBuilder<unknown> | undefined> {
-  let captured: { text: string; values: unknown[] } | undefined;
-  await boss.complete(
-    attemptQueue,
-    jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
-    null,
-    {
-      db: {
-        executeSql: async (text, values) => {
-          captured = { text, values: values ?? [] };
-          return { rows: [{ count: 0, ids: [] }] };
-        },
-      },
-    },
+  const captured = await capturedStatement(
+    (db) =>
+      boss.complete(
+        attemptQueue,
+        jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
+        null,
+        { db },
+      ),
+    // What pg-boss reads of a completion's answer.
+    [{ count: 0, ids: [] }],
   );
   const shape =
     /^\s*WITH results AS \(\s*(UPDATE\b[\s\S]*?\bRETURNING id)\s*\)\s*SELECT COUNT\(\*\), COALESCE\(array_agg\(id\), '\{\}'::uuid\[\]\) AS ids FROM results\s*$/;
@@ -424,4 +413,22 @@ export async function composableComplete(
   const parts = update.split(/\$(\d+)/);
   const fragments = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql.val(values[Number(part) - 1])));
   return sql.join(fragments, sql``);
+}
+
+/**
+ * The statement a pg-boss call would run, captured instead of run: its executor records the text and
+ * values and answers `rows`, as the database would have.
+ */
+async function capturedStatement(
+  call: (db: BossDb) => Promise<unknown>,
+  rows: unknown[],
+): Promise<{ text: string; values: unknown[] } | undefined> {
+  let captured: { text: string; values: unknown[] } | undefined;
+  await call({
+    executeSql: async (text, values) => {
+      captured = { text, values: values ?? [] };
+      return { rows };
+    },
+  });
+  return captured;
 }
