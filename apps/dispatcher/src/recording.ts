@@ -13,6 +13,7 @@ import {
   type RecordedAttempts,
   recordAttempts,
   settledJobIds,
+  touchesEndpointHealth,
 } from "@herald/db";
 import type { JobInsert, PgBoss } from "pg-boss";
 import type { AttemptAftermath } from "./aftermath.ts";
@@ -278,11 +279,7 @@ function setsNothingOff(finished: Finished): boolean {
     finished.pauseMs === undefined &&
     !finished.fifoEndpoint &&
     finished.job.priority !== attemptPriority.recovery &&
-    (!record ||
-      (record.succeeded &&
-        record.trigger === "scheduled" &&
-        !record.disable_reason &&
-        record.endpoint_failing === false))
+    (!record || (record.trigger === "scheduled" && !touchesEndpointHealth(record)))
   );
 }
 

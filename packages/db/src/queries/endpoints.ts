@@ -197,6 +197,16 @@ export interface EndpointOutcome {
 }
 
 /**
+ * Whether recording this outcome may change its endpoint's health: a failure does, and so does a
+ * success of an endpoint that was failing or not known not to be. A success of an endpoint that
+ * was not failing changes nothing. (A failure another dispatcher records meanwhile stays marked
+ * until one of the endpoint's next successes, fetched after it, clears it.)
+ */
+export function touchesEndpointHealth(outcome: EndpointOutcome): boolean {
+  return !outcome.succeeded || outcome.disable_reason !== null || outcome.endpoint_failing !== false;
+}
+
+/**
  * Keeps each endpoint's run of failures (`failing_since`, cleared by any success in the batch) and
  * disables the endpoints that asked for it (410 Gone) or that have failed without a success for the
  * whole window. One statement for the usual batch, failures or not; each 410 reason adds one.
@@ -207,11 +217,9 @@ export async function recordEndpointHealth(
   given: EndpointOutcome[],
   failureWindow: FailureWindow,
 ): Promise<{ endpoint_id: string; reason: string }[]> {
-  // An endpoint that was not failing and only succeeded since has nothing to change: the usual
-  // batch of a healthy provider then costs no statement. (A failure another dispatcher records in
-  // between stays marked until one of the endpoint's next successes, fetched after it, clears it.)
+  // The usual batch of a healthy provider changes nothing and costs no statement.
   const quiet = new Set(given.map((o) => o.endpoint_id));
-  for (const o of given) if (!o.succeeded || o.endpoint_failing !== false) quiet.delete(o.endpoint_id);
+  for (const o of given) if (touchesEndpointHealth(o)) quiet.delete(o.endpoint_id);
   const outcomes = given.filter((o) => !quiet.has(o.endpoint_id));
   if (outcomes.length === 0) return [];
   // The dispatcher's clock, as the window is measured in it (scaled in tests).
