@@ -1,3 +1,4 @@
+import { newId } from "@herald/core";
 import { describe, expect, it } from "vitest";
 import { createEndpoint, createMerchant, useHerald } from "./support/fixture.ts";
 
@@ -46,7 +47,7 @@ describe("racing resends of one event to one endpoint", () => {
     await expect(
       herald.database.db
         .insertInto("deliveries")
-        .values({ ...delivery!, id: `${delivery!.id.slice(0, -1)}0` })
+        .values({ ...delivery!, id: newId("delivery") })
         .execute(),
     ).rejects.toThrow(/deliveries_event_endpoint/);
   });
