@@ -1,3 +1,5 @@
+import { newId } from "@herald/core";
+import { recordAttempts } from "@herald/db";
 import { describe, expect, it } from "vitest";
 import {
   type ApiAnswer,
@@ -313,5 +315,52 @@ describe("merchants, their API keys, and paging through their lists", () => {
       .where("id", "=", endpoint.id)
       .executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ enabled: false, deleted_at: expect.any(Date) });
+  });
+
+  it("an attempt in flight while its merchant is deleted is stored, and its delivery stays cancelled", async () => {
+    const { herald, receiver } = scene;
+    const { db } = herald.database;
+    const merchant = await createMerchant(herald, "Leaving mid-attempt");
+    const endpoint = await createEndpoint(herald, merchant, {
+      url: receiver.url,
+      retry_policy: { custom: [3600] },
+    });
+    const emitted = await herald.api("POST", `/v1/merchants/${merchant}/events`, {
+      type: "bye",
+      mode: "test",
+      data: {},
+    });
+    const first = await eventually(() =>
+      db.selectFrom("attempts").selectAll().where("endpoint_id", "=", endpoint.id).executeTakeFirst(),
+    );
+    expect((await herald.api("DELETE", `/v1/merchants/${merchant}`)).status).toBe(204);
+
+    // The dispatcher records an attempt that was running meanwhile: a 500, next attempt in an hour.
+    const at = new Date();
+    const next = new Date(at.getTime() + 3_600_000);
+    const { numbers } = await recordAttempts(
+      db,
+      [
+        {
+          ...first,
+          id: newId("attempt", at.getTime()),
+          scheduled_at: at,
+          started_at: at,
+          status: "pending",
+          next_attempt_at: next,
+          succeeded: false,
+          disable_reason: null,
+          endpoint_failing: true,
+        },
+      ],
+      { hours: 72, ms: 72 * 3_600_000 },
+    );
+    expect([...numbers.values()]).toEqual([2]);
+    const delivery = await db
+      .selectFrom("deliveries")
+      .select(["status", "next_attempt_at", "attempt_count"])
+      .where("event_id", "=", emitted.body.id)
+      .executeTakeFirstOrThrow();
+    expect(delivery).toEqual({ status: "cancelled", next_attempt_at: null, attempt_count: 2 });
   });
 });

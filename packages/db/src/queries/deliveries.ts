@@ -175,8 +175,10 @@ export async function recordAttempts(
     ), counted AS (
       UPDATE deliveries d SET
         attempt_count = d.attempt_count + c.n,
-        status = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.status ELSE c.status END,
-        next_attempt_at = CASE WHEN c.status IS NULL OR d.status = 'succeeded' THEN d.next_attempt_at ELSE c.next_attempt_at END,
+        -- Settled for good: an attempt in flight when its delivery succeeded or was cancelled (its
+        -- merchant or endpoint deleted) is counted and stored, and changes nothing else.
+        status = CASE WHEN c.status IS NULL OR d.status IN ('succeeded', 'cancelled') THEN d.status ELSE c.status END,
+        next_attempt_at = CASE WHEN c.status IS NULL OR d.status IN ('succeeded', 'cancelled') THEN d.next_attempt_at ELSE c.next_attempt_at END,
         last_status = c.response_status,
         last_error = c.error,
         updated_at = now()
