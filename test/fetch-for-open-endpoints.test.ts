@@ -61,10 +61,7 @@ describe("fetching for the endpoints with attempts in flight", () => {
   it("fills each endpoint in flight up to its cap with its most urgent due jobs, and nothing else", async () => {
     const busy = `ep_busy_${newId("endpoint")}`;
     const idle = `ep_idle_${newId("endpoint")}`;
-    const scheduled = await queue(
-      busy,
-      Array.from({ length: 10 }, () => ({})),
-    );
+    const scheduled = await queue(busy, Array.from({ length: 10 }, () => ({})));
     const [later] = await queue(busy, [{ inMs: 60_000 }]);
     await queue(idle, [{}, {}]);
 
