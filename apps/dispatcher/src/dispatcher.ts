@@ -68,10 +68,6 @@ const fetchBatch = 100;
 // (a fetch is a transaction of its own, and at moderate rates their number, not the jobs, is the
 // cost). A first event after a quiet spell is fetched at once; a full fetch is followed at once.
 const fetchGatherMs = 10;
-// A fetch from every endpoint is followed by this many times its own duration of fetches from the
-// endpoints with attempts in flight only (see `fetchAttempts`). The usual fetch from every endpoint
-// takes a millisecond or two: then every fetch that waits `fetchGatherMs` is one.
-const discoveryShare = 5;
 // Waits after a failed fetch (Postgres away), doubling up to the last.
 const backoffMs = { first: 250, max: 5000 };
 // A job taken beyond its merchant's share goes back to the queue for this long; its merchant's own
@@ -138,13 +134,9 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
   let running = true;
   const stopped = Promise.withResolvers<void>();
 
-  /**
-   * Takes up to `room` due attempts, from every endpoint (`discover`) or only from endpoints with
-   * attempts in flight (see `fetchAttempts`); `emptied`: the queue had fewer to give.
-   */
+  /** Takes up to `room` due attempts; `emptied`: the queue had fewer to give. */
   async function takeDueAttempts(
     room: number,
-    discover: boolean,
   ): Promise<{ due: [AttemptJobRecord, AttemptContext | undefined][]; emptied: boolean }> {
     const batchSize = Math.min(room, fetchBatch);
     const {
@@ -156,7 +148,6 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       batchSize,
       endpointConcurrency: config.endpointConcurrency,
       skipEndpoints: endpointsAtShare(),
-      discover,
     });
     // Jobs held back for a throttled endpoint's slot: be there when it comes.
     for (const slot of slots) wakeup.at(slot);
@@ -394,9 +385,6 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
     let wait = 0;
     // When the last fetch that left the queue empty started.
     let drainedAt = Number.NEGATIVE_INFINITY;
-    // When the next fetch may look at every endpoint: one that is slow (a backlog of jobs at their
-    // endpoints' caps) is followed by `discoveryShare` times its time of cheaper fetches first.
-    let discoverAt = Number.NEGATIVE_INFINITY;
     while (running) {
       // Attempts waiting to be recorded count too: a slow database holds the loop back.
       const room = config.dispatcherConcurrency - leases.count;
@@ -409,10 +397,8 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
       if (gatherFor > 0) await Promise.race([sleep(gatherFor), stopped.promise]);
       let due: [AttemptJobRecord, AttemptContext | undefined][];
       const fetchedAt = performance.now();
-      const discover = fetchedAt >= discoverAt;
       try {
-        const taken = await takeDueAttempts(room, discover);
-        if (discover) discoverAt = fetchedAt + (performance.now() - fetchedAt) * discoveryShare;
+        const taken = await takeDueAttempts(room);
         due = taken.due;
         drainedAt = taken.emptied ? fetchedAt : Number.NEGATIVE_INFINITY;
         wait = 0;
@@ -423,7 +409,7 @@ export async function startDispatcher(deps: DispatcherDeps): Promise<Dispatcher>
         continue;
       }
       if (due.length === 0) {
-        await wakeup.wait(discover ? idlePollMs : discoverAt - performance.now());
+        await wakeup.wait(idlePollMs);
         continue;
       }
       for (const [job, delivery] of due) start(job, delivery);

@@ -79,22 +79,8 @@ export async function startQueue(
   if (await boss.getQueue(attemptQueue)) await boss.updateQueue(attemptQueue, queue);
   // A table of its own keeps the attempt queue's indexes small and free of other queues' churn.
   else await boss.createQueue(attemptQueue, { ...queue, partition: true });
-  const table = await attemptQueueTable(pool);
-  await vacuumByCount(pool, table);
-  await indexByEndpoint(pool, table);
-  queueTables.set(boss, table);
+  await vacuumByCount(pool);
   return boss;
-}
-
-// The attempt queue's table, quoted, per started queue (see `takeForOpenEndpoints`).
-const queueTables = new WeakMap<PgBoss, string>();
-
-async function attemptQueueTable(pool: pg.Pool): Promise<string> {
-  const { rows } = await pool.query<{ table: string }>(
-    `SELECT 'pgboss.' || quote_ident(table_name) AS table FROM pgboss.queue WHERE name = $1`,
-    [attemptQueue],
-  );
-  return rows[0]!.table;
 }
 
 /**
@@ -106,32 +92,19 @@ async function attemptQueueTable(pool: pg.Pool): Promise<string> {
  * looks is the server's `autovacuum_naptime` (README, "Running in production"). Set once; later
  * starts only read.
  */
-async function vacuumByCount(pool: pg.Pool, table: string): Promise<void> {
-  const { rows } = await pool.query<{ options: string[] | null }>(
-    `SELECT reloptions AS options FROM pg_class WHERE oid = $1::regclass`,
-    [table],
+async function vacuumByCount(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ table: string; options: string[] | null }>(
+    `SELECT q.table_name AS table, c.reloptions AS options
+     FROM pgboss.queue q JOIN pg_class c ON c.oid = ('pgboss.' || quote_ident(q.table_name))::regclass
+     WHERE q.name = $1`,
+    [attemptQueue],
   );
-  if (rows[0]?.options?.some((o) => o.startsWith("autovacuum_vacuum_threshold="))) return;
+  const queueTable = rows[0];
+  if (!queueTable || queueTable.options?.some((o) => o.startsWith("autovacuum_vacuum_threshold="))) return;
   await pool.query(
-    `ALTER TABLE ${table} SET (autovacuum_vacuum_scale_factor = 0,
+    `ALTER TABLE pgboss."${queueTable.table.replaceAll('"', '""')}" SET (autovacuum_vacuum_scale_factor = 0,
        autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0)`,
   );
-}
-
-/**
- * The index `takeForOpenEndpoints` reads: queued jobs by endpoint, priority and due time. Created by
- * the first start that finds it missing (the table holds live jobs and an hour of finished ones: a
- * short build); processes starting together may race to it, and all but one find it made.
- */
-async function indexByEndpoint(pool: pg.Pool, table: string): Promise<void> {
-  await pool
-    .query(
-      `CREATE INDEX IF NOT EXISTS herald_attempts_by_endpoint ON ${table}
-         (group_id, priority, start_after) WHERE state < 'active' AND NOT blocked`,
-    )
-    .catch((error: { code?: string }) => {
-      if (error.code !== "42P07" && error.code !== "23505") throw error;
-    });
 }
 
 // Someone is waiting on a test send or a manual retry, so they go first; a bulk recovery goes last,
@@ -233,22 +206,12 @@ export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
 
 /**
  * Takes up to `batchSize` due attempt jobs, at most `endpointConcurrency` in flight per endpoint
- * across every dispatcher. Two ways, the caller choosing:
- *
- * - `discover` (pg-boss's fetch): the oldest due jobs of the most urgent priority first, whatever
- *   their endpoint. It finds every endpoint with due work, but walks its candidates in that one
- *   order, filtering out the jobs of endpoints at their cap one by one: behind a backlog of such
- *   jobs it reads all of them, and does so again on every fetch.
- * - otherwise `takeForOpenEndpoints`: only endpoints that have attempts in flight and room for
- *   more, each read through an index from its own most urgent due jobs, never the jobs of endpoints
- *   at their cap. It finds no endpoint that has nothing in flight: the caller discovers those often.
- *
- * Either way the in-flight counts are the statement's own: two fetches at once could each see the
- * same free slots and overshoot the cap together. Fetches therefore queue on one
- * transaction-level advisory lock: each one's statement starts after the previous fetch committed,
- * and sees every job it took. A fetch takes a few milliseconds, so the queue is short even with
- * many dispatchers. The same lock makes the endpoints' pacing (pauses, rate limits, FIFO lines; see
- * pacing.ts) one decision at a time across every dispatcher.
+ * across every dispatcher. pg-boss counts a group's active jobs from its statement's snapshot, so
+ * two fetches at once could each see the same free slots and overshoot the cap together. Fetches
+ * therefore queue on one transaction-level advisory lock: each one's statement starts after the
+ * previous fetch committed, and sees every job it took. A fetch takes a few milliseconds, so the
+ * queue is short even with many dispatchers. The same lock makes the endpoints' pacing (pauses,
+ * rate limits, FIFO lines; see pacing.ts) one decision at a time across every dispatcher.
  * `taken`: how many jobs the fetch took, before pacing (fewer than `batchSize`: none are left).
  */
 export function fetchAttempts(
@@ -259,8 +222,6 @@ export function fetchAttempts(
     endpointConcurrency: number;
     /** Endpoints (job groups) not to take jobs of now: their merchant has its share in flight. */
     skipEndpoints?: string[];
-    /** Whether to look at every endpoint (pg-boss's fetch), not only those with attempts in flight. */
-    discover?: boolean;
   },
 ): Promise<Paced & { taken: number }> {
   return db.transaction().execute(async (trx) => {
@@ -283,73 +244,16 @@ export function fetchAttempts(
              pg_advisory_xact_lock(${fetchLock}),
              ${pausedEndpoints(maxPausedSkipped)} AS paused`.execute(trx);
     const skip = [...(options.skipEndpoints ?? []), ...(rows[0]?.paused ?? [])];
-    const table = queueTables.get(boss);
-    const jobs =
-      (options.discover ?? true) || !table
-        ? ((await boss.fetch(attemptQueue, {
-            batchSize: options.batchSize,
-            groupConcurrency: options.endpointConcurrency,
-            includeMetadata: true,
-            ...(skip.length ? { ignoreGroups: skip } : {}),
-            db: bossExecutor(trx),
-          })) as AttemptJobRecord[])
-        : await takeForOpenEndpoints(trx, table, { ...options, skip });
+    const jobs = (await boss.fetch(attemptQueue, {
+      batchSize: options.batchSize,
+      groupConcurrency: options.endpointConcurrency,
+      includeMetadata: true,
+      ...(skip.length ? { ignoreGroups: skip } : {}),
+      db: bossExecutor(trx),
+    })) as AttemptJobRecord[];
     if (jobs.length === 0) return { run: jobs, slots: [], taken: 0 };
     return { ...(await paceJobs(trx, boss, jobs)), taken: jobs.length };
   });
-}
-
-/**
- * Claims, as pg-boss's fetch does (same columns, same attempt count), up to `batchSize` due jobs of
- * the endpoints that have attempts in flight and fewer than `endpointConcurrency`: for each, its
- * free slots' worth of its most urgent due jobs, read per priority through
- * `herald_attempts_by_endpoint` (the due ones only, by due time); then the most urgent of all
- * those. Jobs of another priority than an attempt's are left to pg-boss's fetch.
- */
-async function takeForOpenEndpoints(
-  trx: Db,
-  table: string,
-  options: { batchSize: number; endpointConcurrency: number; skip: string[] },
-): Promise<AttemptJobRecord[]> {
-  const job = sql.raw(table);
-  const { rows } = await sql<AttemptJobRecord>`
-    WITH open AS MATERIALIZED (
-      SELECT group_id, ${options.endpointConcurrency}::int - count(*)::int AS free
-      FROM ${job}
-      WHERE name = ${attemptQueue} AND state = 'active' AND group_id IS NOT NULL
-        AND group_id <> ALL(${options.skip}::text[])
-      GROUP BY group_id
-      HAVING count(*) < ${options.endpointConcurrency}::int
-    ), next AS (
-      SELECT c.id FROM open o
-      CROSS JOIN LATERAL (
-        SELECT d.id, d.priority, d.start_after
-        FROM unnest(${Object.values(attemptPriority)}::int[]) AS p(priority)
-        CROSS JOIN LATERAL (
-          SELECT j.id, j.priority, j.start_after FROM ${job} j
-          WHERE j.group_id = o.group_id AND j.priority = p.priority AND j.state < 'active'
-            AND NOT j.blocked AND j.start_after <= pgboss.job_now() AND j.name = ${attemptQueue}
-          ORDER BY j.start_after
-          LIMIT o.free
-        ) d
-        ORDER BY d.priority DESC, d.start_after
-        LIMIT o.free
-      ) c
-      ORDER BY c.priority DESC, c.start_after
-      LIMIT ${options.batchSize}
-    )
-    UPDATE ${job} j SET
-      state = 'active',
-      started_on = pgboss.job_now(),
-      heartbeat_on = pgboss.job_now(),
-      retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END
-    WHERE j.name = ${attemptQueue} AND j.id = ANY(ARRAY(SELECT id FROM next)) AND j.state < 'active'
-    RETURNING j.id, j.name, j.data, j.retry_count AS "retryCount", j.expire_seconds AS "expireInSeconds",
-      j.heartbeat_seconds AS "heartbeatSeconds", j.group_id AS "groupId", j.group_tier AS "groupTier",
-      j.priority, j.state, j.start_after AS "startAfter", j.started_on AS "startedOn",
-      j.created_on AS "createdOn", j.singleton_key AS "singletonKey"
-  `.execute(trx);
-  return rows;
 }
 
 // Paused endpoints skipped by one fetch, at most (one array parameter); beyond it, the paused
