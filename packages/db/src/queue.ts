@@ -91,9 +91,8 @@ export async function startQueue(
  * leaving a dead row and dead index entries, and pg-boss's fetch walks those until a vacuum removes
  * them (a fetch went from 1 ms to 10 ms over 90 s at 500–1,000 events/s with none). By default
  * autovacuum waits for a fifth of the table to be dead: vacuum it after a fixed number of dead rows
- * instead, without pauses. How soon autovacuum
- * looks is the server's `autovacuum_naptime` (README, "Running in production"). Set once; later
- * starts only read.
+ * instead, without pauses. How soon autovacuum looks is the server's `autovacuum_naptime` (README,
+ * "Running in production"). Set once; later starts only read.
  */
 async function vacuumByCount(pool: pg.Pool): Promise<void> {
   const { rows } = await pool.query<{ table: string; options: string[] | null }>(
