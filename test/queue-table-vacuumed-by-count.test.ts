@@ -4,9 +4,9 @@ import { describe, expect, it } from "vitest";
 import { useHerald } from "./support/fixture.ts";
 
 /**
- * The attempt queue's table is vacuumed after a fixed number of dead rows, not a fifth of a table
- * that keeps an hour of finished jobs: pg-boss's fetch slows with every dead row it walks. The
- * embedded server (`npm start`, tests, bench) lets autovacuum look every second.
+ * The attempt queue's table is vacuumed after a fixed number of dead rows, not once a fifth of it is
+ * dead: pg-boss's fetch slows with every dead row it walks. The embedded server (`npm start`,
+ * tests, bench) lets autovacuum look every second.
  */
 describe("the attempt queue's table is vacuumed by count of dead rows", () => {
   const scene = useHerald({ dispatcher: false });

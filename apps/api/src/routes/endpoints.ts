@@ -384,7 +384,8 @@ export async function endpointRoutes(app: HeraldApp) {
       schema: {
         tags: ["endpoints"],
         summary: "Delete an endpoint",
-        description: "Its pending deliveries are cancelled; its deliveries and attempts stay readable.",
+        description:
+          "Its pending deliveries are cancelled (an attempt already under way is recorded, and leaves them cancelled); its deliveries and attempts stay readable.",
         params: Params,
         response: answers({ 204: NoContent }),
       },

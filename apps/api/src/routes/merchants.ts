@@ -136,7 +136,7 @@ export async function merchantRoutes(app: HeraldApp) {
         tags: ["merchants"],
         summary: "Delete a merchant",
         description:
-          "Soft: revokes its keys, disables its endpoints and cancels its pending deliveries; its events and attempts stay until retention removes them.",
+          "Soft: revokes its keys, disables its endpoints and cancels its pending deliveries (an attempt already under way is recorded, and leaves them cancelled); its events and attempts stay until retention removes them.",
         params: MerchantParams,
         response: answers({ 204: NoContent }),
       },
