@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { settledJobIds } from "@herald/db";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
-import { settledIds } from "../apps/dispatcher/src/recording.ts";
 import {
   createEndpoint,
   createMerchant,
@@ -125,9 +125,9 @@ describe("a receiver's answer can never stop recording", () => {
   });
 
   it("the settled check is strict: a complete() answer without the settled ids is refused, not guessed", () => {
-    expect(settledIds({ jobs: ["a", "b"], requested: 2, affected: 1, settled: ["a"] })).toEqual(["a"]);
-    expect(() => settledIds({ jobs: ["a"], requested: 1, affected: 1 })).toThrow(/settled/);
-    expect(() => settledIds({ jobs: ["a"], requested: 1, affected: 1, settled: [] })).toThrow(/settled/);
-    expect(() => settledIds(undefined)).toThrow();
+    expect(settledJobIds({ jobs: ["a", "b"], requested: 2, affected: 1, settled: ["a"] })).toEqual(["a"]);
+    expect(() => settledJobIds({ jobs: ["a"], requested: 1, affected: 1 })).toThrow(/settled/);
+    expect(() => settledJobIds({ jobs: ["a"], requested: 1, affected: 1, settled: [] })).toThrow(/settled/);
+    expect(() => settledJobIds(undefined)).toThrow();
   });
 });

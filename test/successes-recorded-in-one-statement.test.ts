@@ -3,7 +3,7 @@ import {
   type AttemptJobRecord,
   type AttemptRecord,
   attemptQueue,
-  composableComplete,
+  composableSettle,
   fetchAttempts,
   recordAttempts,
   startQueue,
@@ -14,12 +14,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attemptJobStates, emit, merchantWithEndpoint, useHerald } from "./support/fixture.ts";
 
 /**
- * The recorder writes a batch of plain successes as one statement: pg-boss's own fenced completion
- * nested beside the attempt rows, outside any transaction. Its jobs are completed exactly when the
- * claim that ran them still holds; a success whose claim lapsed is stored all the same and leaves the
- * job to the claim that holds it now.
+ * The recorder writes a batch of plain successes as one statement: the fenced removal of their jobs
+ * (pg-boss's completion fence) nested beside the attempt rows, outside any transaction. Its jobs are
+ * removed exactly when the claim that ran them still holds; a success whose claim lapsed is stored
+ * all the same and leaves the job to the claim that holds it now.
  */
-describe("a batch of successes completes its jobs and stores its attempts in one statement", () => {
+describe("a batch of successes settles its jobs and stores its attempts in one statement", () => {
   const scene = useHerald({ dispatcher: false });
   const window = { hours: 72, ms: 72 * 3_600_000 };
   let boss: PgBoss;
@@ -75,18 +75,19 @@ describe("a batch of successes completes its jobs and stores its attempts in one
     };
   }
 
-  it("completes the job the claim holds, stores the attempt and settles the delivery", async () => {
+  it("removes the job the claim holds, stores the attempt and settles the delivery", async () => {
     const { db } = scene.herald.database;
     const { job, endpointId } = await takeOne();
     const record = success(job, endpointId);
-    const completing = await composableComplete(boss, [job]);
-    expect(completing).toBeDefined();
+    const settling = await composableSettle(boss, [job]);
+    expect(settling).toBeDefined();
 
-    const recorded = await recordAttempts(db, [record], window, completing);
+    const recorded = await recordAttempts(db, [record], window, settling);
 
-    expect(recorded.completed).toEqual([job.id]);
+    expect(recorded.settled).toEqual([job.id]);
     expect(recorded.numbers).toEqual(new Map([[record.id, 1]]));
-    expect(await attemptJobStates(scene.herald, job.data.delivery_id)).toEqual(["completed"]);
+    // The attempt is on record in Herald's tables; the queue keeps nothing of a finished job.
+    expect(await attemptJobStates(scene.herald, job.data.delivery_id)).toEqual([]);
     const delivery = await db
       .selectFrom("deliveries")
       .select(["status", "attempt_count", "next_attempt_at"])
@@ -105,9 +106,9 @@ describe("a batch of successes completes its jobs and stores its attempts in one
     expect(retaken?.retryCount).toBe(job.retryCount + 1);
 
     const record = success(job, endpointId);
-    const recorded = await recordAttempts(db, [record], window, await composableComplete(boss, [job]));
+    const recorded = await recordAttempts(db, [record], window, await composableSettle(boss, [job]));
 
-    expect(recorded.completed).toEqual([]);
+    expect(recorded.settled).toEqual([]);
     expect(recorded.numbers).toEqual(new Map([[record.id, 1]]));
     const { rows } = await sql<{ state: string; retry_count: number }>`
       SELECT state, retry_count FROM pgboss.job WHERE id = ${job.id}::uuid`.execute(db);

@@ -26,6 +26,16 @@ describe("a throttled endpoint receives at its rate across a burst, and others a
     second = await spawnDispatcher(herald);
     const slow = await startReceiver();
     const fast = await startReceiver();
+    // A finished job leaves the queue: keep the slot each run job held as it goes.
+    await sql`CREATE TABLE finished_slots (group_id text, slot text)`.execute(herald.database.db);
+    await sql`CREATE FUNCTION keep_slot() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO finished_slots VALUES (OLD.group_id, OLD.data->>'slot'); RETURN OLD; END $$`.execute(
+      herald.database.db,
+    );
+    await sql`CREATE TRIGGER keep_slot AFTER DELETE ON pgboss.job FOR EACH ROW
+      WHEN (OLD.name = ${sql.lit(attemptQueue)} AND OLD.data ? 'slot') EXECUTE FUNCTION keep_slot()`.execute(
+      herald.database.db,
+    );
     const throttled = await merchantWithEndpoint(
       herald,
       { url: slow.url, rate_limit_per_second: 10 },
@@ -43,10 +53,9 @@ describe("a throttled endpoint receives at its rate across a burst, and others a
     // back for one. Judged there, not by arrival times, which a busy machine bunches or spreads.
     const slots = await eventually(async () => {
       const { rows } = await sql<{ slot: string }>`
-        SELECT data->>'slot' AS slot FROM pgboss.job
-        WHERE name = ${attemptQueue} AND group_id = ${throttled.endpoint.id} AND data ? 'slot'
-          AND state = 'completed'
-        ORDER BY 1`.execute(herald.database.db);
+        SELECT slot FROM finished_slots WHERE group_id = ${throttled.endpoint.id} ORDER BY 1`.execute(
+        herald.database.db,
+      );
       return rows.length >= 29 ? rows.map((r) => Date.parse(r.slot)) : undefined;
     }, 10_000);
     expect(slots).toHaveLength(29);

@@ -137,7 +137,12 @@ export async function metricSample(herald: TestHerald, series: string): Promise<
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
-/** How many events, deliveries and attempt jobs a merchant (or one event) has in the tables. */
+/**
+ * How many events, deliveries and attempt jobs a merchant (or one event) has in the tables. A job is
+ * removed in the transaction that records its attempt, so the jobs are those still queued or
+ * running and those run (one attempt row each), read in one snapshot: a job made twice shows
+ * whether or not a dispatcher got to it.
+ */
 export async function storedRows(
   herald: TestHerald,
   of: { merchant: string } | { event: string },
@@ -149,7 +154,8 @@ export async function storedRows(
       (SELECT count(*) FROM events WHERE ${events}) AS events,
       (SELECT count(*) FROM deliveries WHERE ${deliveries}) AS deliveries,
       (SELECT count(*) FROM pgboss.job WHERE name = 'attempts'
-        AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE ${deliveries})) AS jobs
+        AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE ${deliveries}))
+      + (SELECT count(*) FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE ${deliveries})) AS jobs
   `.execute(herald.database.db);
   return rows[0]!;
 }

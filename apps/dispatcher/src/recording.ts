@@ -7,12 +7,12 @@ import {
   attemptPriority,
   attemptQueue,
   bossExecutor,
-  composableComplete,
+  composableSettle,
   type Db,
   type FailureWindow,
   type RecordedAttempts,
   recordAttempts,
-  settledJobIds,
+  settleAttemptJobs,
   touchesEndpointHealth,
 } from "@herald/db";
 import type { JobInsert, PgBoss } from "pg-boss";
@@ -40,7 +40,7 @@ export interface RecorderDeps {
   leases: Leases;
   log: Logger;
   failureWindow: FailureWindow;
-  /** Called after each batch is written: completed jobs free endpoint slots and room. */
+  /** Called after each batch is written: settled jobs free endpoint slots and room. */
   onRecorded(): void;
   /**
    * What a batch sets off (pauses, FIFO lines, operator events), in its transaction. Each finished
@@ -177,29 +177,27 @@ export class Recorder {
 
   async #record(batch: Finished[]): Promise<{ recorded: RecordedAttempts; lapsed: Finished[] }> {
     const { db, boss, failureWindow } = this.#deps;
-    // The usual batch, successes that set nothing else off, is one statement: its jobs completed
+    // The usual batch, successes that set nothing else off, is one statement: its jobs settled
     // and its attempts stored together, with no BEGIN or COMMIT round trip.
     const records = batch.flatMap((f) => (f.record ? [f.record] : []));
     if (records.length > 0 && batch.every(setsNothingOff)) {
-      const completing = await composableComplete(
+      const settling = await composableSettle(
         boss,
         batch.map((f) => f.job),
       );
-      if (completing) {
-        const recorded = await recordAttempts(db, records, failureWindow, completing);
-        const completed = new Set(recorded.completed);
+      if (settling) {
+        const recorded = await recordAttempts(db, records, failureWindow, settling);
+        const settled = new Set(recorded.settled);
         // A success counts even when its lease lapsed: the re-run finds the delivery settled.
-        return { recorded, lapsed: batch.filter((f) => !completed.has(f.job.id)) };
+        return { recorded, lapsed: batch.filter((f) => !settled.has(f.job.id)) };
       }
     }
     return db.transaction().execute(async (trx) => {
-      const completed = await boss.complete(
-        attemptQueue,
-        batch.map((f) => ({ id: f.job.id, retryCount: f.job.retryCount })),
-        null,
-        { db: bossExecutor(trx) },
+      const settled = await settleAttemptJobs(
+        trx,
+        boss,
+        batch.map((f) => f.job),
       );
-      const settled = new Set(settledIds(completed));
       const lapsed = batch.filter((f) => !settled.has(f.job.id));
       const records = batch.flatMap((f) => {
         if (!f.record) return [];
@@ -282,9 +280,6 @@ function setsNothingOff(finished: Finished): boolean {
     (!record || (record.trigger === "scheduled" && !touchesEndpointHealth(record)))
   );
 }
-
-/** Strict: see `settledJobIds`. */
-export const settledIds = settledJobIds;
 
 /** The attempt with nothing the receiver sent, and why it could not be stored. */
 function withoutResponse(finished: Finished, error: unknown): Finished {

@@ -8,6 +8,7 @@ import {
   attemptQueue,
   bossExecutor,
   fetchLock,
+  settleAttemptJobs,
 } from "./queue.ts";
 
 /**
@@ -130,14 +131,7 @@ export async function paceJobs(db: Db, boss: PgBoss, jobs: AttemptJobRecord[]): 
   }
 
   const settle = [...park, ...putBack.map((p) => p.job)];
-  if (settle.length > 0) {
-    await boss.complete(
-      attemptQueue,
-      settle.map((j) => ({ id: j.id, retryCount: j.retryCount })),
-      null,
-      { db: bossExecutor(db) },
-    );
-  }
+  await settleAttemptJobs(db, boss, settle);
   if (park.length > 0) {
     await sql`
       INSERT INTO fifo_parked (delivery_id, endpoint_id)

@@ -118,8 +118,8 @@ export interface RecordedAttempts {
   numbers: Map<string, number>;
   /** Endpoints disabled by this batch, and why. */
   disabled: { endpoint_id: string; reason: string }[];
-  /** With `completing`: the ids of the jobs it completed. */
-  completed?: string[];
+  /** With `settling`: the ids of the jobs it settled. */
+  settled?: string[];
 }
 
 /**
@@ -131,8 +131,8 @@ export interface RecordedAttempts {
  * endpoints' failure windows are kept (see `recordEndpointHealth`).
  *
  * The rows travel as one typed array per column (`unnest`): no per-row JSON on either side, and a
- * batch of any size is the same single round trip. `completing` (a data-modifying CTE body that
- * answers `id`s, see `composableComplete`) runs in the same statement: its ids are `completed`.
+ * batch of any size is the same single round trip. `settling` (a data-modifying CTE body that
+ * answers `id`s, see `composableSettle`) runs in the same statement: its ids are `settled`.
  * Outside a transaction, that statement is the whole write only when no endpoint's health changes
  * (successes of endpoints that were not failing): the recorder's one-statement path.
  */
@@ -140,12 +140,12 @@ export async function recordAttempts(
   db: Db,
   batch: AttemptRecord[],
   failureWindow: FailureWindow,
-  completing?: RawBuilder<unknown>,
+  settling?: RawBuilder<unknown>,
 ): Promise<RecordedAttempts> {
   if (batch.length === 0) return { numbers: new Map(), disabled: [] };
   const column = <T>(pick: (r: AttemptRecord) => T) => batch.map(pick);
   const { rows } = await sql<{ id: string; number: number | null }>`
-    WITH ${completing ? sql`completed AS (${completing}), ` : sql``}input AS (
+    WITH ${settling ? sql`settled AS (${settling}), ` : sql``}input AS (
       SELECT * FROM unnest(
         ${column((r) => r.id)}::text[], ${column((r) => r.delivery_id)}::text[],
         ${column((r) => r.endpoint_id)}::text[], ${column((r) => r.trigger)}::text[],
@@ -196,7 +196,7 @@ export async function recordAttempts(
       RETURNING id, number
     )
     SELECT id, number FROM stored
-    ${completing ? sql`UNION ALL SELECT id::text, NULL FROM completed` : sql``}
+    ${settling ? sql`UNION ALL SELECT id::text, NULL FROM settled` : sql``}
   `.execute(db);
   const numbers = new Map(rows.flatMap((r) => (r.number === null ? [] : [[r.id, r.number] as const])));
   // Attempts already stored count for their endpoint's health no more than they did the first time.
@@ -211,7 +211,7 @@ export async function recordAttempts(
   return {
     numbers,
     disabled,
-    ...(completing && { completed: rows.flatMap((r) => (r.number === null ? [r.id] : [])) }),
+    ...(settling && { settled: rows.flatMap((r) => (r.number === null ? [r.id] : [])) }),
   };
 }
 
