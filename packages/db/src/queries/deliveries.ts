@@ -49,6 +49,9 @@ export function listAttempts(db: Db, deliveryId: string) {
  * endpoint, and its delivery profile (the endpoint's own, else its merchant's; null: the default).
  */
 export function attemptContexts(db: Db, deliveryIds: string[]) {
+  // The ids as one array parameter, not a list of them: the same statement text for every batch
+  // size, so the hot pool prepares and plans it once per connection (a list planned it anew on
+  // each fetch: 0.4 ms).
   return db
     .selectFrom("deliveries as d")
     .innerJoin("events as e", "e.id", "d.event_id")
@@ -77,8 +80,6 @@ export function attemptContexts(db: Db, deliveryIds: string[]) {
       "p.name as profile_name",
       "p.settings as profile_settings",
     ])
-    // One array parameter, not a list of them: the same statement text for every batch size, so the
-    // hot pool prepares and plans it once per connection (a list planned it anew each fetch: 0.4 ms).
     .where(sql<boolean>`d.id = ANY(${deliveryIds}::text[])`)
     .execute();
 }
