@@ -1,6 +1,7 @@
 import pg from "pg";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storedRows } from "./support/fixture.ts";
 import {
   createEndpoint,
   createMerchant,
@@ -55,21 +56,6 @@ describe("herald.emit emits inside the caller's transaction", () => {
     }
   }
 
-  /** Rows of one event; its attempt jobs are counted as `storedRows` (test/support/fixture.ts) counts them. */
-  async function stored(eventId: string) {
-    const { rows } = await app.query<{ events: number; deliveries: number; jobs: number }>(
-      `SELECT
-        (SELECT count(*)::int FROM events WHERE id = $1) AS events,
-        (SELECT count(*)::int FROM deliveries WHERE event_id = $1) AS deliveries,
-        (SELECT count(*)::int FROM pgboss.job WHERE name = 'attempts'
-          AND data->>'delivery_id' IN (SELECT id FROM deliveries WHERE event_id = $1))
-        + (SELECT count(*)::int FROM attempts
-          WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = $1)) AS jobs`,
-      [eventId],
-    );
-    return rows[0];
-  }
-
   it("a committed emit is delivered to the matching endpoint, signed, with the bytes the API would build", async () => {
     const merchant = await createMerchant(herald);
     const endpoint = await createEndpoint(herald, merchant, {
@@ -95,7 +81,7 @@ describe("herald.emit emits inside the caller's transaction", () => {
       new Webhook(endpoint.secret).verify(request!.body, request!.headers as Record<string, string>),
     ).toEqual(JSON.parse(request!.body));
     expect(id).toMatch(/^evt_[0-7][0-9a-hjkmnp-tv-z]{25}$/);
-    expect(await stored(id)).toEqual({ events: 1, deliveries: 1, jobs: 1 });
+    expect(await storedRows(herald, { event: id })).toEqual({ events: 1, deliveries: 1, jobs: 1 });
 
     const listed = await herald.api("GET", `/v1/merchants/${merchant}/events/${id}`);
     expect(listed.body).toEqual({
@@ -118,7 +104,7 @@ describe("herald.emit emits inside the caller's transaction", () => {
     await eventually(async () =>
       receiver.received.some((r) => r.headers["webhook-id"] === later) ? true : undefined,
     );
-    expect(await stored(id)).toEqual({ events: 0, deliveries: 0, jobs: 0 });
+    expect(await storedRows(herald, { event: id })).toEqual({ events: 0, deliveries: 0, jobs: 0 });
     expect(
       receiver.received.filter((r) => r.path === "/rolled-back").map((r) => r.headers["webhook-id"]),
     ).toEqual([later]);
@@ -172,7 +158,7 @@ describe("herald.emit emits inside the caller's transaction", () => {
       ),
     );
     expect(new Set(same).size).toBe(1);
-    expect(await stored(same[0]!)).toEqual({ events: 1, deliveries: 1, jobs: 1 });
+    expect(await storedRows(herald, { event: same[0]! })).toEqual({ events: 1, deliveries: 1, jobs: 1 });
 
     const own = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>

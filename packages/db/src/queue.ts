@@ -383,8 +383,8 @@ export async function composableJobInsert(
  *
  * Removed, not marked completed: the attempt is on record in Herald's own tables, and a completed
  * job would be one more version of the row (an entry in three of the queue table's indexes) that
- * pg-boss's maintenance deletes a minute later anyway. Measured in alternating pairs (burst of
- * 100,000): Postgres 0.45–0.58 ms per delivered event against 0.63–0.66 ms (docs/benchmarks.md).
+ * pg-boss's maintenance deletes a minute later anyway (the Postgres time it saves per delivered
+ * event is measured in docs/benchmarks.md).
  *
  * Made from `boss.complete`'s own statement (captured, like `composableJobInsert`): its table and
  * fence stay pg-boss's. Undefined when that statement's shape is not the expected one; the caller
@@ -395,13 +395,7 @@ export async function composableSettle(
   jobs: AttemptJobRecord[],
 ): Promise<RawBuilder<{ id: string }> | undefined> {
   const captured = await capturedStatement(
-    (db) =>
-      boss.complete(
-        attemptQueue,
-        jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
-        null,
-        { db },
-      ),
+    (db) => complete(boss, jobs, db),
     // What pg-boss reads of a completion's answer.
     [{ count: 0, ids: [] }],
   );
@@ -432,13 +426,17 @@ export async function settleAttemptJobs(
   if (jobs.length === 0) return new Set();
   const removal = await composableSettle(boss, jobs);
   if (removal) return new Set((await removal.execute(db)).rows.map((r) => r.id));
-  const completed = await boss.complete(
+  return new Set(settledJobIds(await complete(boss, jobs, bossExecutor(db))));
+}
+
+/** pg-boss's own completion of `jobs`, fenced on the claims they were fetched with. */
+function complete(boss: PgBoss, jobs: AttemptJobRecord[], db: BossDb) {
+  return boss.complete(
     attemptQueue,
     jobs.map((j) => ({ id: j.id, retryCount: j.retryCount })),
     null,
-    { db: bossExecutor(db) },
+    { db },
   );
-  return new Set(settledJobIds(completed));
 }
 
 /**
