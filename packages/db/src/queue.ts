@@ -83,32 +83,55 @@ export async function startQueue(
   if (await boss.getQueue(attemptQueue)) await boss.updateQueue(attemptQueue, queue);
   // A table of its own keeps the attempt queue's indexes small and free of other queues' churn.
   else await boss.createQueue(attemptQueue, { ...queue, partition: true });
-  await vacuumByCount(pool);
+  await tuneQueueTable(pool);
   return boss;
 }
 
 /**
- * The attempt queue's table churns: every job is written twice (queued, taken) and removed, each
- * leaving a dead row and dead index entries, and pg-boss's fetch walks those until a vacuum removes
- * them (a fetch went from 1 ms to 10 ms over 90 s at 500–1,000 events/s with none). By default
- * autovacuum waits for a fifth of the table to be dead: vacuum it after a fixed number of dead rows
- * instead, without pauses. How soon autovacuum looks is the server's `autovacuum_naptime` (README,
- * "Running in production"). Set once; later starts only read.
+ * Settings of the attempt queue's own table, made once (later starts only read):
+ *
+ * - It churns: every job is written twice (queued, taken) and removed, each leaving a dead row and
+ *   dead index entries, and pg-boss's fetch walks those until a vacuum removes them (a fetch went
+ *   from 1 ms to 10 ms over 90 s at 500–1,000 events/s with none). By default autovacuum waits for
+ *   a fifth of the table to be dead: vacuum it after a fixed number of dead rows instead, without
+ *   pauses. How soon autovacuum looks is the server's `autovacuum_naptime` (README, "Running in
+ *   production").
+ * - `fetchIndex`: the queued jobs of each endpoint in due order, which `groupwiseClaim` reads one
+ *   endpoint at a time. Built without blocking the queue's writes.
  */
-async function vacuumByCount(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ table: string; options: string[] | null }>(
-    `SELECT q.table_name AS table, c.reloptions AS options
+async function tuneQueueTable(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ table: string; options: string[] | null; indexed: boolean }>(
+    `SELECT q.table_name AS table, c.reloptions AS options,
+            EXISTS (SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    WHERE i.indrelid = c.oid AND x.relname = $2 AND i.indisvalid) AS indexed
      FROM pgboss.queue q JOIN pg_class c ON c.oid = ('pgboss.' || quote_ident(q.table_name))::regclass
      WHERE q.name = $1`,
-    [attemptQueue],
+    [attemptQueue, fetchIndex],
   );
   const queueTable = rows[0];
-  if (!queueTable || queueTable.options?.some((o) => o.startsWith("autovacuum_vacuum_threshold="))) return;
-  await pool.query(
-    `ALTER TABLE pgboss."${queueTable.table.replaceAll('"', '""')}" SET (autovacuum_vacuum_scale_factor = 0,
-       autovacuum_vacuum_threshold = 5000, autovacuum_vacuum_cost_delay = 0)`,
-  );
+  if (!queueTable) return;
+  const table = `pgboss."${queueTable.table.replaceAll('"', '""')}"`;
+  if (!queueTable.options?.some((o) => o.startsWith("autovacuum_vacuum_threshold="))) {
+    await pool.query(
+      `ALTER TABLE ${table} SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+         autovacuum_vacuum_cost_delay = 0)`,
+    );
+  }
+  if (!queueTable.indexed) {
+    // Left half-built by a start that died: made again. Two starts at once: one builds, the other
+    // waits for it and finds it there.
+    await pool.query(`DROP INDEX CONCURRENTLY IF EXISTS pgboss.${fetchIndex}`).catch(() => {});
+    await pool
+      .query(
+        `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${fetchIndex} ON ${table} (name, group_id, priority DESC, start_after)
+         WHERE state < 'active' AND NOT blocked`,
+      )
+      .catch(() => {});
+  }
 }
+
+// Until it exists, fetches are correct but read more (see `groupwiseClaim`).
+const fetchIndex = "herald_attempts_by_endpoint";
 
 // Someone is waiting on a test send or a manual retry, so they go first; a bulk recovery goes last,
 // so that re-sending a backlog never delays fresh deliveries to the same endpoint.
@@ -252,11 +275,99 @@ export function fetchAttempts(
       groupConcurrency: options.endpointConcurrency,
       includeMetadata: true,
       ...(skip.length ? { ignoreGroups: skip } : {}),
-      db: bossExecutor(trx),
+      // pg-boss's claim (what it sets and returns), on the jobs `groupwiseClaim` picks.
+      db: {
+        executeSql: (text, values) => {
+          const claim = groupwiseClaim(text, { ...options, skip });
+          return claim ? claim.execute(trx) : bossExecutor(trx).executeSql(text, values);
+        },
+      },
     })) as AttemptJobRecord[];
     if (jobs.length === 0) return { run: jobs, slots: [], taken: 0 };
     return { ...(await paceJobs(trx, boss, jobs)), taken: jobs.length };
   });
+}
+
+/**
+ * pg-boss's fetch with a cap per group, with the jobs it claims picked so that no endpoint's backlog
+ * makes every fetch slow. pg-boss walks the queue in priority and age order and passes over the jobs
+ * of groups at their cap one by one: with one slow endpoint at its cap behind a backlog of 100,000
+ * due jobs, every fetch read all of them (70 ms each, every dispatcher queued behind it on the fetch
+ * lock), and a drain at the cap read thousands per fetch to take none.
+ *
+ * Here the head of the queue is read as pg-boss reads it, but at most `headScan` jobs of it. Only
+ * when the head is that long (there may be more behind it) are the groups read one by one, one index
+ * probe each (`fetchIndex`): the due jobs of each group with room, up to its room, in due order. The
+ * candidates are then ranked per group and kept as far as each group's room goes, oldest first, up to
+ * the batch. What the claim sets and returns is pg-boss's own statement (its `UPDATE … RETURNING`),
+ * captured from `boss.fetch`; should that statement change shape, pg-boss's own fetch runs instead.
+ */
+function groupwiseClaim(
+  text: string,
+  options: { batchSize: number; endpointConcurrency: number; skip: string[] },
+): RawBuilder<AttemptJobRecord> | undefined {
+  const shape =
+    /^\s*WITH\b[\s\S]*?\n\s*(UPDATE (pgboss\.\w+) j SET\b[\s\S]*?\bWHERE name = '(\w+)' AND )j\.id = ANY \(ARRAY\(SELECT id FROM group_filtered\)\)(\s*RETURNING\b[\s\S]*)$/;
+  const [, update, table, name, returning] = shape.exec(text) ?? [];
+  if (!update || !table || name !== attemptQueue || !returning || /[$;]/.test(update + returning))
+    return undefined;
+  const t = sql.raw(table);
+  const { batchSize, endpointConcurrency: cap, skip } = options;
+  const headScan = 2 * batchSize;
+  const skipped = sql`(group_id IS NULL OR NOT (group_id = ANY(${skip}::text[])))`;
+  return sql<AttemptJobRecord>`
+    WITH RECURSIVE active AS MATERIALIZED (
+      SELECT group_id, count(*)::int AS n FROM ${t}
+      WHERE name = ${name} AND state = 'active' AND group_id IS NOT NULL
+      GROUP BY group_id
+    ), head AS MATERIALIZED (
+      SELECT id, group_id, priority, created_on FROM ${t}
+      WHERE name = ${name} AND state < 'active' AND NOT blocked AND start_after <= pgboss.job_now()
+      ORDER BY priority DESC, created_on
+      LIMIT ${headScan}
+    ), head_ranked AS MATERIALIZED (
+      SELECT h.*, row_number() OVER (PARTITION BY h.group_id ORDER BY h.priority DESC, h.created_on) AS rn
+      FROM head h WHERE ${skipped}
+    ), head_takes AS (
+      SELECT count(*) AS n FROM head_ranked r LEFT JOIN active a ON a.group_id = r.group_id
+      WHERE r.group_id IS NULL OR coalesce(a.n, 0) + r.rn <= ${cap}::int
+    ), groups AS (
+      -- Only when the head is full and still leaves the batch short.
+      (SELECT group_id FROM ${t}
+       WHERE name = ${name} AND state < 'active' AND NOT blocked AND group_id IS NOT NULL
+         AND (SELECT count(*) FROM head) >= ${headScan} AND (SELECT n FROM head_takes) < ${batchSize}
+       ORDER BY group_id LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.group_id FROM ${t} j
+              WHERE j.name = ${name} AND j.state < 'active' AND NOT j.blocked AND j.group_id > g.group_id
+              ORDER BY j.group_id LIMIT 1)
+      FROM groups g WHERE g.group_id IS NOT NULL
+    ), deep AS (
+      SELECT c.* FROM groups g
+      LEFT JOIN active a ON a.group_id = g.group_id
+      CROSS JOIN LATERAL (
+        SELECT id, group_id, priority, created_on FROM ${t}
+        WHERE name = ${name} AND state < 'active' AND NOT blocked AND group_id = g.group_id
+          AND start_after <= pgboss.job_now() AND ${skipped}
+        ORDER BY priority DESC, start_after
+        LIMIT greatest(0, ${cap}::int - coalesce(a.n, 0))
+      ) c
+      WHERE g.group_id IS NOT NULL
+    ), ranked AS (
+      SELECT c.id, c.group_id, c.priority, c.created_on,
+        row_number() OVER (PARTITION BY c.group_id ORDER BY c.priority DESC, c.created_on) AS rn
+      FROM (SELECT id, group_id, priority, created_on FROM head_ranked UNION SELECT * FROM deep) c
+    ), picked AS (
+      SELECT r.id FROM ranked r LEFT JOIN active a ON a.group_id = r.group_id
+      WHERE r.group_id IS NULL OR coalesce(a.n, 0) + r.rn <= ${cap}::int
+      ORDER BY r.priority DESC, r.created_on
+      LIMIT ${batchSize}::int
+    ), claimed AS (
+      SELECT id FROM ${t}
+      WHERE name = ${name} AND id = ANY(ARRAY(SELECT id FROM picked)) AND state < 'active'
+      FOR UPDATE SKIP LOCKED
+    )
+    ${sql.raw(update)}j.id = ANY (ARRAY(SELECT id FROM claimed))${sql.raw(returning)}`;
 }
 
 // Paused endpoints skipped by one fetch, at most (one array parameter); beyond it, the paused
