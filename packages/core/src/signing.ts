@@ -2,6 +2,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
@@ -138,10 +139,9 @@ export interface SignInput {
 export function signatureHeader(input: SignInput): [name: string, value: string] {
   if (input.scheme === "standard") {
     const content = `${input.id}.${input.timestamp}.${input.body}`;
-    const signatures = input.secrets.map((secret) => {
-      const key = Buffer.from(secret.slice(standardPrefix.length), "base64");
-      return `v1,${createHmac("sha256", key).update(content).digest("base64")}`;
-    });
+    const signatures = input.secrets.map(
+      (secret) => `v1,${createHmac("sha256", hmacKey(secret, "standard")).update(content).digest("base64")}`,
+    );
     return ["webhook-signature", signatures.join(" ")];
   }
   if (input.scheme === "standard-ed25519") {
@@ -159,7 +159,29 @@ export function signatureHeader(input: SignInput): [name: string, value: string]
   // An endpoint always keeps its newest secret without expiry; an empty list signs nothing, as
   // `standard` does.
   if (signing === undefined) return [input.hexHeader, ""];
-  return [input.hexHeader, createHmac(algorithm, signing).update(input.body).digest("hex")];
+  return [input.hexHeader, createHmac(algorithm, hmacKey(signing, "hex")).update(input.body).digest("hex")];
+}
+
+// Given a Buffer or a string, `createHmac` first rules out every other kind of key, which costs more
+// than the HMAC of a small body (11 µs against 2 µs a signature in Node 24): the key objects of the
+// secrets in use are kept, as many as a dispatcher's endpoints need.
+const hmacKeys = new Map<string, KeyObject>();
+const maxHmacKeys = 10_000;
+
+function hmacKey(secret: string, scheme: "standard" | "hex"): KeyObject {
+  const id = `${scheme}:${secret}`;
+  let key = hmacKeys.get(id);
+  if (!key) {
+    if (hmacKeys.size >= maxHmacKeys) hmacKeys.clear();
+    // A standard secret is base64 after its prefix; a hex scheme's is used as its text.
+    key = createSecretKey(
+      scheme === "standard"
+        ? Buffer.from(secret.slice(standardPrefix.length), "base64")
+        : Buffer.from(secret),
+    );
+    hmacKeys.set(id, key);
+  }
+  return key;
 }
 
 /** Headers a merchant's custom headers may not set: the ones that make a delivery what it is. */
