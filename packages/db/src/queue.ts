@@ -100,10 +100,16 @@ export async function startQueue(
  *   endpoint at a time. Built without blocking the queue's writes.
  */
 async function tuneQueueTable(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ table: string; options: string[] | null; indexed: boolean }>(
+  const { rows } = await pool.query<{
+    table: string;
+    options: string[] | null;
+    indexed: boolean;
+    building: boolean;
+  }>(
     `SELECT q.table_name AS table, c.reloptions AS options,
             EXISTS (SELECT 1 FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
-                    WHERE i.indrelid = c.oid AND x.relname = $2 AND i.indisvalid) AS indexed
+                    WHERE i.indrelid = c.oid AND x.relname = $2 AND i.indisvalid) AS indexed,
+            EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.relid = c.oid) AS building
      FROM pgboss.queue q JOIN pg_class c ON c.oid = ('pgboss.' || quote_ident(q.table_name))::regclass
      WHERE q.name = $1`,
     [attemptQueue, fetchIndex],
@@ -117,9 +123,9 @@ async function tuneQueueTable(pool: pg.Pool): Promise<void> {
          autovacuum_vacuum_cost_delay = 0)`,
     );
   }
-  if (!queueTable.indexed) {
-    // Left half-built by a start that died: made again. Two starts at once: one builds, the other
-    // waits for it and finds it there.
+  // A build another process has under way is left to it; one that a start left half-built when it
+  // died is made again.
+  if (!queueTable.indexed && !queueTable.building) {
     await pool.query(`DROP INDEX CONCURRENTLY IF EXISTS pgboss.${fetchIndex}`).catch(() => {});
     await pool
       .query(
