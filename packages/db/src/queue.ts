@@ -238,8 +238,9 @@ export function reclaimLapsedAttempts(db: Db, boss: PgBoss): Promise<number> {
 
 /**
  * Takes up to `batchSize` due attempt jobs, at most `endpointConcurrency` in flight per endpoint
- * across every dispatcher. pg-boss counts a group's active jobs from its statement's snapshot, so
- * two fetches at once could each see the same free slots and overshoot the cap together. Fetches
+ * across every dispatcher. The claim (`groupwiseClaim`, like pg-boss's own) counts an endpoint's
+ * active jobs from its statement's snapshot, so two fetches at once could each see the same free
+ * slots and overshoot the cap together. Fetches
  * therefore queue on one transaction-level advisory lock: each one's statement starts after the
  * previous fetch committed, and sees every job it took. A fetch takes a few milliseconds, so the
  * queue is short even with many dispatchers. The same lock makes the endpoints' pacing (pauses,
